@@ -1,0 +1,362 @@
+//! The ports: what the domain needs from the outside world. Adapters implement them; services
+//! hold them as `Arc<dyn Port>`. Every method is one atomic business operation; transactions
+//! stay inside the adapter.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use crate::{
+    block::Block,
+    conversation::{ChatListPage, Conversation, Created, OneToOnePair},
+    error::RepoError,
+    events::{Audience, ServerEvent},
+    ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
+    message::{AppendOutcome, NewMessage, StoredMessage},
+    mute::Mute,
+    paging::{HistoryQuery, PageLimit},
+    presence::{PresenceChange, PresenceStatus},
+    rate_limit::{Quota, RateDecision, RateLimitKey},
+    read_marker::{MarkerMove, ReadTarget},
+    resume::{ConversationHead, ResumePoint},
+    sequence::{ClientSequence, ServerSequence},
+    time::Timestamp,
+    user::{DisplayName, User},
+};
+
+/// Users, created the first time their id is seen.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Creates the user if missing; when `name` is given, sets it as the display name.
+    async fn upsert_user(
+        &self,
+        id: UserId,
+        name: Option<DisplayName>,
+        now: Timestamp,
+    ) -> Result<(), RepoError>;
+
+    /// The user, if known.
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError>;
+}
+
+/// Conversations, their participants and the participants' read markers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait ConversationRepository: Send + Sync {
+    /// Returns the one-to-one conversation of `pair`, creating it (with `new_id`, both users'
+    /// rows and both participants, joined at `now`) when there is none. Two concurrent calls
+    /// for one pair yield one conversation.
+    async fn find_or_create_one_to_one(
+        &self,
+        pair: OneToOnePair,
+        new_id: ConversationId,
+        now: Timestamp,
+    ) -> Result<(Conversation, Created), RepoError>;
+
+    /// The conversation with its participants (names included), if it exists.
+    async fn find_conversation(&self, id: ConversationId)
+    -> Result<Option<Conversation>, RepoError>;
+
+    /// Every conversation `user` is an active participant of, with its newest sequence.
+    async fn list_conversation_heads(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<ConversationHead>, RepoError>;
+
+    /// A page of `user`'s chat list, newest activity first. `now` decides which mutes are in
+    /// force. Presence is left `Offline`; the service fills it in.
+    async fn list_chat_list(
+        &self,
+        user: UserId,
+        limit: PageLimit,
+        offset: u64,
+        now: Timestamp,
+    ) -> Result<ChatListPage, RepoError>;
+
+    /// Moves `user`'s read marker in `conversation` forward to `proposed` (clamped to the
+    /// conversation's newest sequence), atomically: a concurrent older proposal never moves it
+    /// back. Returns `RepoError::NotFound` when `user` is not a participant.
+    async fn advance_read_marker(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        proposed: ServerSequence,
+        now: Timestamp,
+    ) -> Result<MarkerMove, RepoError>;
+
+    /// Messages others sent in `conversation` after `user`'s marker.
+    async fn unread_count(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<u64, RepoError>;
+
+    /// `unread_count` of every conversation `user` is an active participant of (zeros included).
+    async fn unread_counts(&self, user: UserId) -> Result<Vec<(ConversationId, u64)>, RepoError>;
+}
+
+/// A page of history, ascending by sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// The messages.
+    pub items: Vec<StoredMessage>,
+    /// Whether more exist in the paging direction.
+    pub has_more: bool,
+}
+
+/// Messages.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait MessageRepository: Send + Sync {
+    /// Appends a message, assigning the next server sequence of its conversation in the same
+    /// transaction as the insert (gap-free under concurrency).
+    ///
+    /// # Errors
+    /// MUST return `AppendOutcome::Duplicate` (not an error) with the original when this sender
+    /// already stored this message id in this conversation, and `RepoError::Conflict` when the id
+    /// was used by another sender or in another conversation, or when the sender device's client
+    /// sequence is taken by another id. Recognised from the unique constraints, never by
+    /// checking first.
+    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError>;
+
+    /// A message by id.
+    async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError>;
+
+    /// A page of a conversation's history.
+    async fn list_history(
+        &self,
+        conversation: ConversationId,
+        query: HistoryQuery,
+    ) -> Result<HistoryPage, RepoError>;
+
+    /// The furthest sequence a read target names in `conversation`: its explicit sequence, the
+    /// newest message at or before its instant, the newest of its message ids (ids of other
+    /// conversations are ignored). `None` when it names no message.
+    async fn resolve_read_target(
+        &self,
+        conversation: ConversationId,
+        target: ReadTarget,
+    ) -> Result<Option<ServerSequence>, RepoError>;
+
+    /// Messages after each cursor, ordered by (conversation, sequence), at most `limit`, and
+    /// whether more exist.
+    async fn list_pending(
+        &self,
+        cursors: Vec<(ConversationId, ServerSequence)>,
+        limit: u32,
+    ) -> Result<HistoryPage, RepoError>;
+
+    /// The newest client sequence `sender` committed from `device` in `conversation`.
+    async fn last_client_sequence(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        device: DeviceId,
+    ) -> Result<Option<ClientSequence>, RepoError>;
+}
+
+/// Blocks.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait BlockRepository: Send + Sync {
+    /// Stores the block; when it already stands, returns the existing one unchanged.
+    async fn insert_block(&self, block: Block) -> Result<Block, RepoError>;
+
+    /// The blocks standing in a conversation.
+    async fn list_conversation_blocks(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<Block>, RepoError>;
+
+    /// The blocks `user` made, in every conversation, oldest first.
+    async fn list_user_blocks(&self, user: UserId) -> Result<Vec<Block>, RepoError>;
+
+    /// The blocks `user` made or is subject to.
+    async fn list_blocks_involving(&self, user: UserId) -> Result<Vec<Block>, RepoError>;
+
+    /// Lifts the block; returns it when it stood.
+    async fn delete_block(
+        &self,
+        conversation: ConversationId,
+        blocker: UserId,
+        blocked: UserId,
+    ) -> Result<Option<Block>, RepoError>;
+}
+
+/// Mutes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait MuteRepository: Send + Sync {
+    /// Stores the mute, replacing any earlier one of the same user and conversation.
+    async fn upsert_mute(&self, mute: Mute) -> Result<Mute, RepoError>;
+
+    /// The user's mute of a conversation, expired or not.
+    async fn find_mute(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<Option<Mute>, RepoError>;
+
+    /// The user's mutes in force at `now`, oldest first.
+    async fn list_user_mutes(&self, user: UserId, now: Timestamp) -> Result<Vec<Mute>, RepoError>;
+
+    /// Lifts the mute; returns it when there was one.
+    async fn delete_mute(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<Option<Mute>, RepoError>;
+}
+
+/// One live socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketSession {
+    /// Which socket.
+    pub socket_id: SocketId,
+    /// Whose.
+    pub user_id: UserId,
+    /// From which device.
+    pub device_id: DeviceId,
+    /// Since when.
+    pub connected_at: Timestamp,
+}
+
+/// Live sockets and the resume points of devices that left.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Records a live socket.
+    async fn insert_session(&self, session: SocketSession) -> Result<(), RepoError>;
+
+    /// The live sockets of a user.
+    async fn list_user_sessions(&self, user: UserId) -> Result<Vec<SocketSession>, RepoError>;
+
+    /// Forgets a socket; returns it when it was known.
+    async fn delete_session(&self, socket: SocketId) -> Result<Option<SocketSession>, RepoError>;
+
+    /// Records where a device stood when it left, kept for `ttl_ms`; replaces an earlier one.
+    async fn insert_resume_point(&self, point: ResumePoint, ttl_ms: i64) -> Result<(), RepoError>;
+
+    /// Takes (returns and forgets) a device's resume point, if one is kept.
+    async fn take_resume_point(
+        &self,
+        user: UserId,
+        device: DeviceId,
+    ) -> Result<Option<ResumePoint>, RepoError>;
+}
+
+/// Presence of every connection, aggregated per user.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait PresenceStore: Send + Sync {
+    /// Sets one connection's status (connecting is setting `Online`); returns the user's
+    /// aggregate before and after, atomically.
+    async fn set_connection_status(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        status: PresenceStatus,
+        now: Timestamp,
+    ) -> Result<PresenceChange, RepoError>;
+
+    /// Removes one connection; returns the aggregate before and after, atomically, and records
+    /// `now` as last seen when the user goes offline.
+    async fn remove_connection(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        now: Timestamp,
+    ) -> Result<PresenceChange, RepoError>;
+
+    /// The aggregate presence of each user asked for (unknown users are `Offline`).
+    async fn fetch_presence(
+        &self,
+        users: Vec<UserId>,
+    ) -> Result<BTreeMap<UserId, PresenceStatus>, RepoError>;
+}
+
+/// Counts actions against quotas.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one action of `key` at `now` against `quota`, atomically; a refused action is not
+    /// counted.
+    async fn check(
+        &self,
+        key: RateLimitKey,
+        quota: Quota,
+        now: Timestamp,
+    ) -> Result<RateDecision, RepoError>;
+}
+
+/// The real-time effects: events to audiences and room membership.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Sends `event` to `audience` (on every node).
+    async fn publish(&self, audience: Audience, event: ServerEvent) -> Result<(), RepoError>;
+
+    /// Puts every live socket of `user` into the conversation's room (on every node).
+    async fn join_conversation(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), RepoError>;
+
+    /// Takes every live socket of `user` out of the conversation's room (on every node).
+    async fn leave_conversation(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), RepoError>;
+}
+
+/// The claims of a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// `sub`.
+    pub user_id: UserId,
+    /// `name`, when present and valid.
+    pub name: Option<DisplayName>,
+    /// `exp`.
+    pub expires_at: Timestamp,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// No token was given.
+    #[error("token_missing")]
+    Missing,
+    /// Bad signature, algorithm, claims or format.
+    #[error("token_invalid")]
+    Invalid,
+    /// Past its `exp` (beyond the leeway).
+    #[error("token_expired")]
+    Expired,
+}
+
+/// Verifies bearer tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenVerifier: Send + Sync {
+    /// Verifies `token` and returns its claims.
+    ///
+    /// # Errors
+    /// [`TokenError`] saying why it was refused.
+    fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError>;
+}
+
+/// The time.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// Fresh ids.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A fresh UUID (v7 in production, time-ordered).
+    fn new_uuid(&self) -> Uuid;
+}
