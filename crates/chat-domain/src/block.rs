@@ -124,7 +124,11 @@ mod tests {
             (&[block(1, 2), block(2, 1)], 2, Err(BlockSide::UserBlocked)),
         ];
         for (blocks, who, want) in cases {
-            assert_eq!(ensure_not_blocked(user(who), blocks), want, "user {who} {blocks:?}");
+            assert_eq!(
+                ensure_not_blocked(user(who), blocks),
+                want,
+                "user {who} {blocks:?}"
+            );
         }
     }
 

@@ -164,8 +164,8 @@ pub struct ChatListParticipant {
     pub presence: PresenceStatus,
 }
 
-/// One entry of a user's chat list, as the repository assembles it (presence is filled in by
-/// the service from the presence store).
+/// One entry of a user's chat list, as the repository assembles it (the service adds the
+/// participants' presence from the presence store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatListEntry {
     /// Which conversation.
@@ -221,9 +221,17 @@ mod tests {
     #[test]
     fn active_participant_rule_as_a_table() {
         let ps = [participant(1, false), participant(2, true)];
-        let cases = [(1, Ok(())), (2, Err(NotParticipant)), (3, Err(NotParticipant))];
+        let cases = [
+            (1, Ok(())),
+            (2, Err(NotParticipant)),
+            (3, Err(NotParticipant)),
+        ];
         for (who, want) in cases {
-            assert_eq!(ensure_active_participant(user(who), &ps), want, "user {who}");
+            assert_eq!(
+                ensure_active_participant(user(who), &ps),
+                want,
+                "user {who}"
+            );
         }
         assert_eq!(ensure_active_participant(user(1), &[]), Err(NotParticipant));
     }

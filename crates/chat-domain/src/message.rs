@@ -55,7 +55,10 @@ impl MessageContent {
         if text.is_empty() {
             return Err(NewMessageContentError::Empty);
         }
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             return Err(NewMessageContentError::ControlCharacter);
         }
         let actual = text.chars().count();
@@ -199,7 +202,13 @@ mod tests {
             ("a\u{7f}", Err(ControlCharacter)),
             ("0123456789", Ok("0123456789")),
             ("ééééééééé\u{e9}", Ok("éééééééééé")),
-            ("01234567890", Err(TooLong { max: 10, actual: 11 })),
+            (
+                "01234567890",
+                Err(TooLong {
+                    max: 10,
+                    actual: 11,
+                }),
+            ),
             ("  0123456789  ", Ok("0123456789")),
         ];
         for (raw, want) in cases {

@@ -63,9 +63,18 @@ mod tests {
 
     #[test]
     fn mute_expiry_as_a_table() {
-        let cases = [(None, 10, true), (Some(100), 10, true), (Some(100), 100, false), (Some(100), 150, false)];
+        let cases = [
+            (None, 10, true),
+            (Some(100), 10, true),
+            (Some(100), 100, false),
+            (Some(100), 150, false),
+        ];
         for (until, now, active) in cases {
-            assert_eq!(mute(until).is_active(Timestamp::from_millis(now)), active, "{until:?} at {now}");
+            assert_eq!(
+                mute(until).is_active(Timestamp::from_millis(now)),
+                active,
+                "{until:?} at {now}"
+            );
         }
     }
 
@@ -73,8 +82,14 @@ mod tests {
     fn muted_until_must_be_in_the_future() {
         let now = Timestamp::from_millis(100);
         assert_eq!(ensure_mute_until(now, None), Ok(()));
-        assert_eq!(ensure_mute_until(now, Some(Timestamp::from_millis(101))), Ok(()));
+        assert_eq!(
+            ensure_mute_until(now, Some(Timestamp::from_millis(101))),
+            Ok(())
+        );
         assert_eq!(ensure_mute_until(now, Some(now)), Err(MuteUntilInPast));
-        assert_eq!(ensure_mute_until(now, Some(Timestamp::from_millis(1))), Err(MuteUntilInPast));
+        assert_eq!(
+            ensure_mute_until(now, Some(Timestamp::from_millis(1))),
+            Err(MuteUntilInPast)
+        );
     }
 }

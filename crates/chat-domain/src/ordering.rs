@@ -260,7 +260,10 @@ mod tests {
 
     #[test]
     fn more_than_max_held_flushes_everything_in_order() {
-        let policy = ReorderPolicy { max_wait_ms: 5_000, max_held: 3 };
+        let policy = ReorderPolicy {
+            max_wait_ms: 5_000,
+            max_held: 3,
+        };
         let mut b = ReorderBuffer::new(Some(cs(0)), policy);
         for n in [5, 3, 4] {
             assert_eq!(b.offer(cs(n), n, at(0)), Offer::Held);
@@ -280,7 +283,13 @@ mod tests {
     fn a_repeated_held_sequence_is_not_swallowed() {
         let mut b = ReorderBuffer::new(Some(cs(0)), ReorderPolicy::default());
         assert_eq!(b.offer(cs(2), "first", at(0)), Offer::Held);
-        assert_eq!(b.offer(cs(2), "again", at(0)), Offer::Release(vec!["again"]));
-        assert_eq!(b.offer(cs(1), "one", at(0)), Offer::Release(vec!["one", "first"]));
+        assert_eq!(
+            b.offer(cs(2), "again", at(0)),
+            Offer::Release(vec!["again"])
+        );
+        assert_eq!(
+            b.offer(cs(1), "one", at(0)),
+            Offer::Release(vec!["one", "first"])
+        );
     }
 }

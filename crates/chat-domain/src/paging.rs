@@ -75,10 +75,24 @@ mod tests {
 
     #[test]
     fn limits_as_a_table() {
-        let cases = [(0, false), (1, true), (100, true), (101, false), (-1, false), (i64::MAX, false)];
+        let cases = [
+            (0, false),
+            (1, true),
+            (100, true),
+            (101, false),
+            (-1, false),
+            (i64::MAX, false),
+        ];
         for (n, ok) in cases {
-            assert_eq!(PageLimit::new(n, PageLimit::CHAT_LIST_MAX).is_ok(), ok, "{n}");
+            assert_eq!(
+                PageLimit::new(n, PageLimit::CHAT_LIST_MAX).is_ok(),
+                ok,
+                "{n}"
+            );
         }
-        assert_eq!(PageLimit::new(200, PageLimit::HISTORY_MAX).unwrap().get(), 200);
+        assert_eq!(
+            PageLimit::new(200, PageLimit::HISTORY_MAX).unwrap().get(),
+            200
+        );
     }
 }

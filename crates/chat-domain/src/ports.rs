@@ -55,8 +55,10 @@ pub trait ConversationRepository: Send + Sync {
     ) -> Result<(Conversation, Created), RepoError>;
 
     /// The conversation with its participants (names included), if it exists.
-    async fn find_conversation(&self, id: ConversationId)
-    -> Result<Option<Conversation>, RepoError>;
+    async fn find_conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>, RepoError>;
 
     /// Every conversation `user` is an active participant of, with its newest sequence.
     async fn list_conversation_heads(
@@ -65,7 +67,7 @@ pub trait ConversationRepository: Send + Sync {
     ) -> Result<Vec<ConversationHead>, RepoError>;
 
     /// A page of `user`'s chat list, newest activity first. `now` decides which mutes are in
-    /// force. Presence is left `Offline`; the service fills it in.
+    /// force. Presence is not the repository's business; the service adds it.
     async fn list_chat_list(
         &self,
         user: UserId,

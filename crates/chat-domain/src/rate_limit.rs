@@ -56,7 +56,6 @@ impl Quota {
             window_ms: 60_000,
         }
     }
-
 }
 
 /// The quota of each action (`CHAT_RATE_LIMIT_*`).
@@ -136,7 +135,10 @@ pub fn sliding_window(recent: &[Timestamp], now: Timestamp, quota: Quota) -> Rat
     in_window.sort_unstable();
     // Once the (len - limit + 1) oldest have left the window, one more fits.
     let freeing = in_window[in_window.len() - limit];
-    let wait_ms = freeing.plus_millis(quota.window_ms).millis_since(now).max(1);
+    let wait_ms = freeing
+        .plus_millis(quota.window_ms)
+        .millis_since(now)
+        .max(1);
     let secs = u64::try_from((wait_ms + 999) / 1_000).unwrap_or(1).max(1);
     RateDecision::Limited {
         retry_after_secs: secs,
@@ -181,13 +183,20 @@ mod tests {
     fn a_burst_of_the_limit_passes_and_the_next_is_refused() {
         let got = run(Quota::per_minute(10), &[0; 11]);
         assert_eq!(allowed(&got), [vec![true; 10], vec![false]].concat());
-        assert_eq!(got[10], RateDecision::Limited { retry_after_secs: 60 });
+        assert_eq!(
+            got[10],
+            RateDecision::Limited {
+                retry_after_secs: 60
+            }
+        );
     }
 
     #[test]
     fn refused_attempts_are_not_counted_and_slots_free_as_the_window_slides() {
         let quota = Quota::per_minute(3);
-        let times = [0, 10_000, 20_000, 30_000, 59_999, 60_000, 60_001, 70_000, 80_000];
+        let times = [
+            0, 10_000, 20_000, 30_000, 59_999, 60_000, 60_001, 70_000, 80_000,
+        ];
         let want = [true, true, true, false, false, true, false, true, true];
         assert_eq!(allowed(&run(quota, &times)), want);
     }
@@ -198,8 +207,16 @@ mod tests {
         let quota = Quota::per_minute(5);
         let times: Vec<i64> = (0..400).map(|i| i * 499).collect();
         let ok = allowed(&run(quota, &times));
-        let passed: Vec<i64> = times.iter().zip(ok).filter_map(|(t, ok)| ok.then_some(*t)).collect();
-        assert!(passed.len() >= 5 * 3, "the limiter starves: {}", passed.len());
+        let passed: Vec<i64> = times
+            .iter()
+            .zip(ok)
+            .filter_map(|(t, ok)| ok.then_some(*t))
+            .collect();
+        assert!(
+            passed.len() >= 5 * 3,
+            "the limiter starves: {}",
+            passed.len()
+        );
         for (i, &t) in passed.iter().enumerate() {
             let in_window = passed[i..].iter().take_while(|&&u| u < t + 60_000).count();
             assert!(in_window <= 5, "{in_window} allowed in the minute from {t}");
@@ -210,15 +227,26 @@ mod tests {
     fn retry_after_is_whole_seconds_until_a_slot_frees() {
         let quota = Quota::per_minute(2);
         let log = [at(0), at(30_000)];
-        let cases = [(30_000, 30), (30_001, 30), (58_999, 2), (59_000, 1), (59_999, 1)];
+        let cases = [
+            (30_000, 30),
+            (30_001, 30),
+            (58_999, 2),
+            (59_000, 1),
+            (59_999, 1),
+        ];
         for (now, secs) in cases {
             assert_eq!(
                 sliding_window(&log, at(now), quota),
-                RateDecision::Limited { retry_after_secs: secs },
+                RateDecision::Limited {
+                    retry_after_secs: secs
+                },
                 "at {now}"
             );
         }
-        assert_eq!(sliding_window(&log, at(60_000), quota), RateDecision::Allowed);
+        assert_eq!(
+            sliding_window(&log, at(60_000), quota),
+            RateDecision::Allowed
+        );
     }
 
     #[test]

@@ -141,7 +141,11 @@ mod tests {
         for (cur, prop, last, want, advanced) in cases {
             let got = advance_marker(marker(cur), seq(prop), seq(last), now);
             assert_eq!(got.marker().sequence, seq(want), "{cur}->{prop} of {last}");
-            assert_eq!(matches!(got, MarkerMove::Advanced(_)), advanced, "{cur}->{prop} of {last}");
+            assert_eq!(
+                matches!(got, MarkerMove::Advanced(_)),
+                advanced,
+                "{cur}->{prop} of {last}"
+            );
             if advanced {
                 assert_eq!(got.marker().read_at, Some(now));
             } else {
@@ -162,7 +166,12 @@ mod tests {
     fn unread_counts_only_others_messages_after_the_marker() {
         let me = UserId::new(Uuid::from_u128(1));
         let other = UserId::new(Uuid::from_u128(2));
-        let msgs = [(seq(1), other), (seq(2), me), (seq(3), other), (seq(4), other)];
+        let msgs = [
+            (seq(1), other),
+            (seq(2), me),
+            (seq(3), other),
+            (seq(4), other),
+        ];
         let cases = [(0, 3), (1, 2), (2, 2), (3, 1), (4, 0), (9, 0)];
         for (m, want) in cases {
             assert_eq!(unread_count(me, seq(m), msgs), want, "marker {m}");

@@ -93,13 +93,21 @@ mod tests {
 
     fn heads(hs: &[(u128, u64)]) -> Vec<ConversationHead> {
         hs.iter()
-            .map(|&(c, s)| ConversationHead { conversation_id: conv(c), last_sequence: seq(s) })
+            .map(|&(c, s)| ConversationHead {
+                conversation_id: conv(c),
+                last_sequence: seq(s),
+            })
             .collect()
     }
 
     #[test]
     fn cursors_as_a_table() {
-        type Case<'a> = (&'a [(u128, u64)], &'a [(u128, u64)], &'a [(u128, u64)], &'a [(u128, u64)]);
+        type Case<'a> = (
+            &'a [(u128, u64)],
+            &'a [(u128, u64)],
+            &'a [(u128, u64)],
+            &'a [(u128, u64)],
+        );
         // (heads now, recorded point, client lastSequences, expected cursors)
         let cases: [Case; 6] = [
             (&[(1, 5)], &[(1, 5)], &[], &[]),
@@ -120,7 +128,15 @@ mod tests {
     #[test]
     fn the_window_is_inclusive() {
         let p = point(&[]);
-        assert!(within_window(&p, Timestamp::from_millis(1_000 + 1_800_000), 1_800_000));
-        assert!(!within_window(&p, Timestamp::from_millis(1_001 + 1_800_000), 1_800_000));
+        assert!(within_window(
+            &p,
+            Timestamp::from_millis(1_000 + 1_800_000),
+            1_800_000
+        ));
+        assert!(!within_window(
+            &p,
+            Timestamp::from_millis(1_001 + 1_800_000),
+            1_800_000
+        ));
     }
 }

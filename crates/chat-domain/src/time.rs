@@ -50,7 +50,10 @@ mod tests {
         let t = Timestamp::from_millis(1_000);
         assert_eq!(t.plus_millis(500).millis(), 1_500);
         assert_eq!(t.plus_millis(500).millis_since(t), 500);
-        assert_eq!(Timestamp::from_millis(i64::MAX).plus_millis(1).millis(), i64::MAX);
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).plus_millis(1).millis(),
+            i64::MAX
+        );
         assert!(Timestamp::EPOCH < t);
     }
 }

@@ -78,12 +78,21 @@ impl<K: Eq + Hash + Clone> TypingTracker<K> {
     pub fn start(&mut self, key: K, now: Timestamp) -> TypingStart {
         let expires_at = now.plus_millis(self.policy.timeout_ms);
         match self.typing.get_mut(&key) {
-            Some(t) if t.expires_at > now && now.millis_since(t.broadcast_at) < self.policy.throttle_ms => {
+            Some(t)
+                if t.expires_at > now
+                    && now.millis_since(t.broadcast_at) < self.policy.throttle_ms =>
+            {
                 t.expires_at = expires_at;
                 TypingStart::Refreshed { expires_at }
             }
             _ => {
-                self.typing.insert(key, Typing { broadcast_at: now, expires_at });
+                self.typing.insert(
+                    key,
+                    Typing {
+                        broadcast_at: now,
+                        expires_at,
+                    },
+                );
                 TypingStart::Broadcast { expires_at }
             }
         }
@@ -141,9 +150,9 @@ mod tests {
         // A script of (time, action) and what each step yields.
         #[derive(Debug)]
         enum Step {
-            Start(i64, bool, i64),  // at, broadcast?, expires_at
-            Expire(i64, bool),      // at, clears?
-            Stop(bool),             // clears?
+            Start(i64, bool, i64), // at, broadcast?, expires_at
+            Expire(i64, bool),     // at, clears?
+            Stop(bool),            // clears?
         }
         use Step::*;
         let script = [
@@ -165,7 +174,11 @@ mod tests {
             match step {
                 Start(now, broadcast, expires) => {
                     let got = t.start("k", at(now));
-                    assert_eq!(matches!(got, TypingStart::Broadcast { .. }), broadcast, "{step:?}");
+                    assert_eq!(
+                        matches!(got, TypingStart::Broadcast { .. }),
+                        broadcast,
+                        "{step:?}"
+                    );
                     assert_eq!(got.expires_at(), at(expires), "{step:?}");
                 }
                 Expire(now, clears) => assert_eq!(t.expire(&"k", at(now)), clears, "{step:?}"),
@@ -177,7 +190,10 @@ mod tests {
 
     #[test]
     fn a_start_after_expiry_broadcasts_again_even_within_the_throttle() {
-        let mut t = TypingTracker::new(TypingPolicy { timeout_ms: 500, throttle_ms: 1_000 });
+        let mut t = TypingTracker::new(TypingPolicy {
+            timeout_ms: 500,
+            throttle_ms: 1_000,
+        });
         assert!(matches!(t.start(1, at(0)), TypingStart::Broadcast { .. }));
         assert!(matches!(t.start(1, at(600)), TypingStart::Broadcast { .. }));
     }

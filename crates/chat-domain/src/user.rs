@@ -81,7 +81,11 @@ mod tests {
         ];
         for (raw, want) in cases {
             let got = DisplayName::new(raw);
-            assert_eq!(got.as_ref().map(DisplayName::as_str), want.as_ref().map(|s| *s), "{raw:?}");
+            assert_eq!(
+                got.as_ref().map(DisplayName::as_str),
+                want.as_ref().map(|s| *s),
+                "{raw:?}"
+            );
         }
         assert!(matches!(
             DisplayName::new(&"n".repeat(101)),

@@ -1,1 +1,186 @@
-//! Use-case services: gather facts through ports, apply the rules, persist and publish.
+//! Use-case services: each gathers facts through the ports, applies the rules, persists and
+//! publishes the outcome. One service per group of operations of the contract, each operation
+//! with its own error enum; the inbound adapters map those to protocol codes, once.
+//!
+//! Publishing is best effort: once an operation has committed, a failed publish is logged and
+//! the operation still succeeds (clients recover missed events through resume and REST).
+
+mod block;
+mod conversation;
+mod messaging;
+mod mute;
+mod presence;
+mod read;
+mod session;
+mod typing;
+
+use std::sync::Arc;
+
+pub use self::{
+    block::{BlockError, BlockService, UnblockOutcome},
+    conversation::{
+        ChatList, ChatListItem, ConversationService, CreateConversationError, HistoryError,
+        HistoryMessage, HistoryView, read_by,
+    },
+    messaging::{MessagingService, SendMessage, SendMessageError},
+    mute::{MuteError, MuteService},
+    presence::{PresenceService, PresenceUpdateError},
+    read::{MarkRead, MarkReadError, ReadAck, ReadService},
+    session::{
+        AuthError, ConnectOutcome, ConnectRequest, Principal, RefreshError, ResumedSession,
+        SessionService,
+    },
+    typing::{TypingAck, TypingError, TypingKey, TypingService},
+};
+use crate::{
+    error::RepoError,
+    events::{Audience, ServerEvent},
+    ids::UserId,
+    message::ContentPolicy,
+    ports::{
+        BlockRepository, Clock, ConversationRepository, EventPublisher, IdGenerator,
+        MessageRepository, MuteRepository, PresenceStore, RateLimiter, SessionStore, TokenVerifier,
+        UserRepository,
+    },
+    rate_limit::{RateDecision, RateLimitKey, RateLimitPolicy, RateLimitedAction},
+    time::Timestamp,
+    typing::TypingPolicy,
+};
+
+/// Every port, as the services hold them.
+#[derive(Clone)]
+pub struct Ports {
+    /// Users.
+    pub users: Arc<dyn UserRepository>,
+    /// Conversations, participants, read markers.
+    pub conversations: Arc<dyn ConversationRepository>,
+    /// Messages.
+    pub messages: Arc<dyn MessageRepository>,
+    /// Blocks.
+    pub blocks: Arc<dyn BlockRepository>,
+    /// Mutes.
+    pub mutes: Arc<dyn MuteRepository>,
+    /// Live sockets and resume points.
+    pub sessions: Arc<dyn SessionStore>,
+    /// Presence.
+    pub presence: Arc<dyn PresenceStore>,
+    /// Rate limits.
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Real-time effects.
+    pub publisher: Arc<dyn EventPublisher>,
+    /// Token verification.
+    pub tokens: Arc<dyn TokenVerifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Fresh ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ports")
+    }
+}
+
+/// The tunable rules (the contract's configuration section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policies {
+    /// Message content limits.
+    pub content: ContentPolicy,
+    /// Rate limits per action.
+    pub rate: RateLimitPolicy,
+    /// Typing timings.
+    pub typing: TypingPolicy,
+    /// Resume window after a disconnect (`CHAT_RESUME_WINDOW_SECS`), in milliseconds.
+    pub resume_window: ResumeWindow,
+}
+
+/// How long after a disconnect the same device resumes, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumeWindow(pub i64);
+
+impl Default for ResumeWindow {
+    fn default() -> Self {
+        Self(1_800_000)
+    }
+}
+
+/// All services, sharing one set of ports and policies.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Section 2, 3 and 5: authentication, connect, resume, disconnect.
+    pub sessions: Arc<SessionService>,
+    /// Section 4.1: sending.
+    pub messaging: Arc<MessagingService>,
+    /// Section 4.2: read markers.
+    pub reads: Arc<ReadService>,
+    /// Section 4.3: typing.
+    pub typing: Arc<TypingService>,
+    /// Section 4.4: presence.
+    pub presence: Arc<PresenceService>,
+    /// Section 4.5: blocks.
+    pub blocks: Arc<BlockService>,
+    /// Section 4.5: mutes.
+    pub mutes: Arc<MuteService>,
+    /// Section 6: conversations, chat list, history, block and mute lists.
+    pub conversations: Arc<ConversationService>,
+}
+
+impl Services {
+    /// Builds every service over `ports` with `policies`.
+    #[must_use]
+    pub fn new(ports: Ports, policies: Policies) -> Self {
+        let ports = Arc::new(ports);
+        let presence = Arc::new(PresenceService::new(ports.clone()));
+        Self {
+            sessions: Arc::new(SessionService::new(
+                ports.clone(),
+                policies,
+                presence.clone(),
+            )),
+            messaging: Arc::new(MessagingService::new(ports.clone(), policies)),
+            reads: Arc::new(ReadService::new(ports.clone(), policies)),
+            typing: Arc::new(TypingService::new(ports.clone(), policies)),
+            presence,
+            blocks: Arc::new(BlockService::new(ports.clone(), policies)),
+            mutes: Arc::new(MuteService::new(ports.clone(), policies)),
+            conversations: Arc::new(ConversationService::new(ports)),
+        }
+    }
+}
+
+/// A rate limit refused the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimited {
+    /// Whole seconds until it may be tried again.
+    pub retry_after_secs: u64,
+}
+
+/// Counts `action` of `user` against its quota.
+async fn check_rate(
+    ports: &Ports,
+    policies: &Policies,
+    user: UserId,
+    action: RateLimitedAction,
+    now: Timestamp,
+) -> Result<Result<(), RateLimited>, RepoError> {
+    let key = RateLimitKey {
+        user_id: user,
+        action,
+    };
+    match ports
+        .rate_limiter
+        .check(key, policies.rate.quota(action), now)
+        .await?
+    {
+        RateDecision::Allowed => Ok(Ok(())),
+        RateDecision::Limited { retry_after_secs } => Ok(Err(RateLimited { retry_after_secs })),
+    }
+}
+
+/// Publishes, logging a failure instead of returning it: the operation has committed.
+async fn publish(ports: &Ports, audience: Audience, event: ServerEvent) {
+    if let Err(error) = ports.publisher.publish(audience, event).await {
+        tracing::warn!(error = %error, "publishing an event failed");
+    }
+}

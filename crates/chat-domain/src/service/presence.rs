@@ -1,0 +1,130 @@
+//! `presence:update` and the presence effects of connect and disconnect (contract 4.4).
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use super::{Ports, publish};
+use crate::{
+    error::RepoError,
+    events::{Audience, ServerEvent},
+    ids::{ConversationId, SocketId, UserId},
+    presence::{PresenceChange, PresenceStatus},
+    time::Timestamp,
+};
+
+/// Why a presence update failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PresenceUpdateError {
+    /// The presence store failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// Presence.
+#[derive(Debug)]
+pub struct PresenceService {
+    ports: Arc<Ports>,
+}
+
+impl PresenceService {
+    pub(super) fn new(ports: Arc<Ports>) -> Self {
+        Self { ports }
+    }
+
+    /// `presence:update` from one socket. Publishes `presence:changed` only when the user's
+    /// aggregate changes. Returns the status set.
+    ///
+    /// # Errors
+    /// [`PresenceUpdateError`].
+    #[tracing::instrument(skip_all, fields(user.id = %user))]
+    pub async fn update(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        status: PresenceStatus,
+    ) -> Result<PresenceStatus, PresenceUpdateError> {
+        let now = self.ports.clock.now();
+        let change = self
+            .ports
+            .presence
+            .set_connection_status(user, socket, status, now)
+            .await?;
+        self.announce(user, change, now).await;
+        Ok(status)
+    }
+
+    /// A socket connected: it counts as online.
+    pub(super) async fn connected(&self, user: UserId, socket: SocketId) -> Result<(), RepoError> {
+        let now = self.ports.clock.now();
+        let change = self
+            .ports
+            .presence
+            .set_connection_status(user, socket, PresenceStatus::Online, now)
+            .await?;
+        self.announce(user, change, now).await;
+        Ok(())
+    }
+
+    /// A socket left.
+    pub(super) async fn disconnected(
+        &self,
+        user: UserId,
+        socket: SocketId,
+    ) -> Result<(), RepoError> {
+        let now = self.ports.clock.now();
+        let change = self
+            .ports
+            .presence
+            .remove_connection(user, socket, now)
+            .await?;
+        self.announce(user, change, now).await;
+        Ok(())
+    }
+
+    /// `presence:changed` to every conversation the user shares without a block.
+    async fn announce(&self, user: UserId, change: PresenceChange, now: Timestamp) {
+        let Some(status) = change.changed() else {
+            return;
+        };
+        let rooms = match self.visible_in(user).await {
+            Ok(rooms) => rooms,
+            Err(error) => {
+                tracing::warn!(error = %error, "listing rooms for a presence change failed");
+                return;
+            }
+        };
+        for conversation in rooms {
+            publish(
+                &self.ports,
+                Audience::Conversation(conversation),
+                ServerEvent::PresenceChanged {
+                    user_id: user,
+                    status,
+                    last_seen_at: now,
+                },
+            )
+            .await;
+        }
+    }
+
+    /// The conversations where `user`'s presence is visible: those without a block.
+    pub(super) async fn visible_in(&self, user: UserId) -> Result<Vec<ConversationId>, RepoError> {
+        let heads = self
+            .ports
+            .conversations
+            .list_conversation_heads(user)
+            .await?;
+        let blocked: BTreeSet<ConversationId> = self
+            .ports
+            .blocks
+            .list_blocks_involving(user)
+            .await?
+            .into_iter()
+            .map(|b| b.conversation_id)
+            .collect();
+        Ok(heads
+            .into_iter()
+            .map(|h| h.conversation_id)
+            .filter(|c| !blocked.contains(c))
+            .collect())
+    }
+}
