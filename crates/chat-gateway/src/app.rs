@@ -1,0 +1,261 @@
+//! All the wiring: one place that knows every adapter.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use axum::{Router, http::HeaderValue};
+use chat_auth::{AuthConfig, JwtAlgorithm, JwtTokenVerifier, VerificationKey};
+use chat_domain::{
+    ContentPolicy,
+    ports::Clock,
+    rate_limit::{Quota, RateLimitPolicy},
+    service::{Policies, Ports, ResumeWindow, Services},
+    typing::TypingPolicy,
+};
+use chat_http::{DependencyStatus, HttpConfig, HttpState, Readiness};
+use chat_memory::{MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore, SystemClock, UuidV7Ids};
+use chat_socketio::{SocketConfig, SocketIoEventPublisher, SocketState};
+use chat_store::{
+    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
+    SqlMuteRepository, SqlUserRepository, StoreConfig,
+};
+use secrecy::ExposeSecret as _;
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tower_http::{cors::CorsLayer, trace::TraceLayer};
+
+use crate::{config::Settings, telemetry};
+
+/// How long a shutdown waits for accepted sends to be answered.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// A built gateway, bound to its address, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    io: SocketIo,
+    sockets: SocketState,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+    }
+}
+
+/// Opens the database and applies migrations.
+///
+/// # Errors
+/// When the database cannot be reached or migrated.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let mut cfg = StoreConfig::new(settings.database_url.clone());
+    cfg.max_connections = settings.database_max_connections;
+    cfg.acquire_timeout = settings.database_acquire_timeout;
+    let db = chat_store::connect(&cfg)
+        .await
+        .context("CHAT_DATABASE_URL: cannot open the database")?;
+    chat_store::migrate(&db)
+        .await
+        .context("CHAT_DATABASE_URL: cannot apply migrations")?;
+    Ok(db)
+}
+
+fn verifier(settings: &Settings) -> anyhow::Result<JwtTokenVerifier> {
+    let jwt = &settings.jwt;
+    let algorithm: JwtAlgorithm = jwt
+        .algorithm
+        .parse()
+        .map_err(|e| anyhow::anyhow!("CHAT_JWT_ALGORITHM: {e}"))?;
+    let key = match &jwt.public_key_file {
+        Some(path) => VerificationKey::PublicKeyPem(std::fs::read(path).with_context(|| {
+            format!("CHAT_JWT_PUBLIC_KEY_FILE: cannot read {}", path.display())
+        })?),
+        None => VerificationKey::Secret(jwt.secret.expose_secret().into()),
+    };
+    let config = AuthConfig {
+        key,
+        algorithm,
+        issuer: jwt.issuer.clone(),
+        audience: jwt.audience.clone(),
+    };
+    JwtTokenVerifier::new(config).map_err(|e| anyhow::anyhow!("CHAT_JWT_PUBLIC_KEY_FILE: {e}"))
+}
+
+fn policies(settings: &Settings) -> Policies {
+    let r = settings.rate_limits;
+    Policies {
+        content: ContentPolicy {
+            max_chars: settings.max_message_chars,
+        },
+        rate: RateLimitPolicy {
+            message_send: Quota::per_minute(r.message_send),
+            message_read: Quota::per_minute(r.message_read),
+            typing: Quota::per_minute(r.typing),
+            block: Quota::per_minute(r.block),
+            mute: Quota::per_minute(r.mute),
+        },
+        typing: TypingPolicy {
+            timeout_ms: i64::try_from(settings.typing_timeout.as_millis()).unwrap_or(i64::MAX),
+            throttle_ms: 1_000,
+        },
+        resume_window: ResumeWindow(i64::try_from(settings.resume_window.as_millis()).unwrap_or(i64::MAX)),
+    }
+}
+
+struct DatabaseReadiness(DatabaseConnection);
+
+#[async_trait::async_trait]
+impl Readiness for DatabaseReadiness {
+    async fn check(&self) -> Vec<DependencyStatus> {
+        match self.0.ping().await {
+            Ok(()) => vec![DependencyStatus::up("database")],
+            Err(_) => vec![DependencyStatus::down("database", "unreachable")],
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let list = origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).context("CHAT_CORS_ORIGINS: not a header value"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(list)
+            .allow_methods(tower_http::cors::Any)
+            .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+            .allow_credentials(false),
+    ))
+}
+
+impl App {
+    /// Builds every adapter and the services, and binds the address.
+    ///
+    /// # Errors
+    /// When a dependency cannot be reached, a key cannot be read or the address is taken.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.redis_url.is_some() {
+            anyhow::bail!(
+                "CHAT_REDIS_URL: this build runs a single node only (the Redis adapter is not part of it yet); unset it"
+            );
+        }
+        if settings.jwt.dev_secret {
+            tracing::warn!("using the development JWT secret: fine on loopback, never in production (set CHAT_JWT_SECRET)");
+        }
+        let db = open_database(&settings).await?;
+        let tokens = Arc::new(verifier(&settings)?);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let publisher = Arc::new(SocketIoEventPublisher::new());
+        let ports = Ports {
+            users: Arc::new(SqlUserRepository::new(db.clone())),
+            conversations: Arc::new(SqlConversationRepository::new(db.clone())),
+            messages: Arc::new(SqlMessageRepository::new(db.clone())),
+            blocks: Arc::new(SqlBlockRepository::new(db.clone())),
+            mutes: Arc::new(SqlMuteRepository::new(db.clone())),
+            sessions: Arc::new(MemorySessionStore::new()),
+            presence: Arc::new(MemoryPresenceStore::new()),
+            rate_limiter: Arc::new(MemoryRateLimiter::new()),
+            publisher: publisher.clone(),
+            tokens,
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7Ids),
+        };
+        let policies = policies(&settings);
+        let services = Services::new(ports, policies);
+
+        let sockets = SocketState::new(services.clone(), policies.content, clock);
+        let socket_config = SocketConfig {
+            max_message_bytes: settings.max_ws_message_bytes,
+            ..SocketConfig::default()
+        };
+        let (layer, io) = chat_socketio::local_layer(socket_config, sockets.clone());
+        publisher.attach(io.clone());
+
+        let prometheus = telemetry::prometheus();
+        let metrics: chat_http::MetricsRenderer = Arc::new(move || {
+            prometheus.as_ref().map(telemetry::render).unwrap_or_default()
+        });
+        let http = HttpState::new(services, Arc::new(DatabaseReadiness(db)), metrics);
+        let http_config = HttpConfig {
+            max_body_bytes: settings.max_ws_message_bytes,
+        };
+        let mut router = chat_http::router(http, &http_config).layer(layer);
+        if let Some(cors) = cors(&settings.cors_origins)? {
+            router = router.layer(cors);
+        }
+        let router = router.layer(TraceLayer::new_for_http());
+
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("CHAT_BIND: cannot listen on {}", settings.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            io,
+            sockets,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    ///
+    /// # Errors
+    /// When the socket has no address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes; then refuses new sends, waits (at most 10 s) for the
+    /// accepted ones to be committed and acknowledged, closes every socket, and returns once the
+    /// in-flight HTTP requests are answered.
+    ///
+    /// # Errors
+    /// When serving fails.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            router,
+            io,
+            sockets,
+        } = self;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "chat gateway listening");
+        let stop = async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining sends");
+            if !sockets.drain(DRAIN_LIMIT).await {
+                tracing::warn!("some sends were still in flight after the drain limit");
+            }
+            io.close().await;
+            tracing::info!("sockets closed");
+        };
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("serving failed")
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,369 @@
+//! Settings: the contract's section 1, read from the environment and an optional TOML file
+//! (`CHAT_CONFIG`), validated once at start. A bad value stops start-up with one line naming the
+//! variable.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+
+/// The development secret, accepted only on a loopback bind.
+pub const DEV_SECRET: &str = "dev-secret-change-me";
+
+/// A setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The variable, as the environment spells it.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// The JWT verification settings.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// `CHAT_JWT_SECRET` (HS256).
+    pub secret: SecretString,
+    /// Whether the secret is the development default.
+    pub dev_secret: bool,
+    /// `CHAT_JWT_PUBLIC_KEY_FILE`.
+    pub public_key_file: Option<PathBuf>,
+    /// `CHAT_JWT_ALGORITHM`.
+    pub algorithm: String,
+    /// `CHAT_JWT_ISSUER`.
+    pub issuer: Option<String>,
+    /// `CHAT_JWT_AUDIENCE`.
+    pub audience: Option<String>,
+}
+
+/// Every setting, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `CHAT_BIND`.
+    pub bind: SocketAddr,
+    /// `CHAT_DATABASE_URL`.
+    pub database_url: String,
+    /// `CHAT_DATABASE_MAX_CONNECTIONS`.
+    pub database_max_connections: u32,
+    /// `CHAT_DATABASE_ACQUIRE_TIMEOUT_MS`.
+    pub database_acquire_timeout: Duration,
+    /// `CHAT_REDIS_URL`.
+    pub redis_url: Option<String>,
+    /// The JWT settings.
+    pub jwt: JwtSettings,
+    /// `CHAT_RATE_LIMIT_MESSAGE_SEND`, `_MESSAGE_READ`, `_TYPING`, `_BLOCK`, `_MUTE` (per minute).
+    pub rate_limits: RateLimits,
+    /// `CHAT_MAX_MESSAGE_CHARS`.
+    pub max_message_chars: usize,
+    /// `CHAT_MAX_WS_MESSAGE_BYTES`.
+    pub max_ws_message_bytes: usize,
+    /// `CHAT_TYPING_TIMEOUT_MS`.
+    pub typing_timeout: Duration,
+    /// `CHAT_RESUME_WINDOW_SECS`.
+    pub resume_window: Duration,
+    /// `CHAT_CORS_ORIGINS` (empty: same origin only).
+    pub cors_origins: Vec<String>,
+}
+
+/// Per-minute quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `message:send`.
+    pub message_send: u32,
+    /// `message:read`.
+    pub message_read: u32,
+    /// typing.
+    pub typing: u32,
+    /// block/unblock.
+    pub block: u32,
+    /// mute/unmute.
+    pub mute: u32,
+}
+
+/// Where settings come from: the environment first, then the file.
+#[derive(Debug, Default)]
+pub struct Sources {
+    env: BTreeMap<String, String>,
+    file: BTreeMap<String, String>,
+}
+
+impl Sources {
+    /// The process environment and, when `CHAT_CONFIG` names one, that TOML file.
+    ///
+    /// # Errors
+    /// `CHAT_CONFIG` when the file cannot be read or parsed.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = match env.get("CHAT_CONFIG") {
+            Some(path) if !path.is_empty() => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad("CHAT_CONFIG", format!("cannot read {path}: {e}")))?;
+                parse_toml(&text)?
+            }
+            _ => BTreeMap::new(),
+        };
+        Ok(Self { env, file })
+    }
+
+    /// Explicit sources (tests).
+    #[must_use]
+    pub fn new(env: BTreeMap<String, String>, file: BTreeMap<String, String>) -> Self {
+        Self { env, file }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.env
+            .get(key)
+            .or_else(|| self.file.get(key))
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// Reads a TOML file whose keys are the variables' names (`CHAT_BIND = "…"`) or the same in
+/// lowercase without the prefix (`bind = "…"`).
+///
+/// # Errors
+/// `CHAT_CONFIG` when the text is not TOML or a value is not a string, number, boolean or list.
+pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| bad("CHAT_CONFIG", format!("not valid TOML: {e}")))?;
+    let mut out = BTreeMap::new();
+    for (key, value) in table {
+        let name = if key.starts_with("CHAT_") || key == "RUST_LOG" {
+            key.clone()
+        } else {
+            format!("CHAT_{}", key.to_uppercase())
+        };
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
+            other => {
+                return Err(bad("CHAT_CONFIG", format!("{key}: unsupported value {other}")));
+            }
+        };
+        out.insert(name, text);
+    }
+    Ok(out)
+}
+
+fn number<T: std::str::FromStr>(
+    src: &Sources,
+    variable: &'static str,
+    default: T,
+    min: T,
+) -> Result<T, ConfigError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = src.get(variable) else {
+        return Ok(default);
+    };
+    let value: T = raw
+        .trim()
+        .parse()
+        .map_err(|_| bad(variable, format!("{raw:?} is not a whole number")))?;
+    if value < min {
+        return Err(bad(variable, format!("must be at least {min}, got {value}")));
+    }
+    Ok(value)
+}
+
+fn optional(src: &Sources, variable: &'static str) -> Option<String> {
+    src.get(variable).map(|s| s.trim().to_owned())
+}
+
+impl Settings {
+    /// Reads and validates every setting.
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
+        let bind_raw = src.get("CHAT_BIND").unwrap_or("127.0.0.1:3000");
+        let bind: SocketAddr = bind_raw
+            .trim()
+            .parse()
+            .map_err(|_| bad("CHAT_BIND", format!("{bind_raw:?} is not an address like 127.0.0.1:3000")))?;
+        let database_url = optional(src, "CHAT_DATABASE_URL").unwrap_or_else(|| "sqlite://chat.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(bad("CHAT_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        let redis_url = optional(src, "CHAT_REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(bad("CHAT_REDIS_URL", "must start with redis:// or rediss://"));
+        }
+        let jwt = jwt(src, &bind)?;
+        let rate_limits = RateLimits {
+            message_send: number(src, "CHAT_RATE_LIMIT_MESSAGE_SEND", 10, 1)?,
+            message_read: number(src, "CHAT_RATE_LIMIT_MESSAGE_READ", 60, 1)?,
+            typing: number(src, "CHAT_RATE_LIMIT_TYPING", 30, 1)?,
+            block: number(src, "CHAT_RATE_LIMIT_BLOCK", 5, 1)?,
+            mute: number(src, "CHAT_RATE_LIMIT_MUTE", 5, 1)?,
+        };
+        let cors_origins: Vec<String> = optional(src, "CHAT_CORS_ORIGINS")
+            .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+            .unwrap_or_default();
+        for origin in &cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(bad("CHAT_CORS_ORIGINS", format!("{origin:?} is not an http(s) origin")));
+            }
+        }
+        Ok(Self {
+            bind,
+            database_url,
+            database_max_connections: number(src, "CHAT_DATABASE_MAX_CONNECTIONS", 10, 1)?,
+            database_acquire_timeout: Duration::from_millis(number(src, "CHAT_DATABASE_ACQUIRE_TIMEOUT_MS", 1_500, 1)?),
+            redis_url,
+            jwt,
+            rate_limits,
+            max_message_chars: number(src, "CHAT_MAX_MESSAGE_CHARS", 4_000, 1)?,
+            max_ws_message_bytes: number(src, "CHAT_MAX_WS_MESSAGE_BYTES", 65_536, 1_024)?,
+            typing_timeout: Duration::from_millis(number(src, "CHAT_TYPING_TIMEOUT_MS", 3_000, 100)?),
+            resume_window: Duration::from_secs(number(src, "CHAT_RESUME_WINDOW_SECS", 1_800, 0)?),
+            cors_origins,
+        })
+    }
+
+    /// Reads the process's settings.
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_sources(&Sources::from_process()?)
+    }
+}
+
+fn jwt(src: &Sources, bind: &SocketAddr) -> Result<JwtSettings, ConfigError> {
+    let algorithm = optional(src, "CHAT_JWT_ALGORITHM").unwrap_or_else(|| "HS256".to_owned());
+    if !["HS256", "RS256", "ES256", "EdDSA"].contains(&algorithm.as_str()) {
+        return Err(bad("CHAT_JWT_ALGORITHM", format!("{algorithm:?} is not one of HS256, RS256, ES256, EdDSA")));
+    }
+    let public_key_file = optional(src, "CHAT_JWT_PUBLIC_KEY_FILE").map(PathBuf::from);
+    match (&public_key_file, algorithm.as_str()) {
+        (Some(_), "HS256") => {
+            return Err(bad("CHAT_JWT_ALGORITHM", "a public key needs RS256, ES256 or EdDSA"));
+        }
+        (None, alg) if alg != "HS256" => {
+            return Err(bad("CHAT_JWT_PUBLIC_KEY_FILE", format!("{alg} needs a public key file")));
+        }
+        _ => {}
+    }
+    let secret = optional(src, "CHAT_JWT_SECRET");
+    let dev_secret = public_key_file.is_none() && secret.as_deref().is_none_or(|s| s == DEV_SECRET);
+    if dev_secret && !bind.ip().is_loopback() {
+        return Err(bad(
+            "CHAT_JWT_SECRET",
+            format!("the development secret is refused on {bind}; set a secret of your own (or bind a loopback address)"),
+        ));
+    }
+    if let Some(s) = &secret
+        && public_key_file.is_none()
+        && s.len() < 16
+    {
+        return Err(bad("CHAT_JWT_SECRET", "must be at least 16 bytes"));
+    }
+    Ok(JwtSettings {
+        secret: SecretString::from(secret.unwrap_or_else(|| DEV_SECRET.to_owned())),
+        dev_secret,
+        public_key_file,
+        algorithm,
+        issuer: optional(src, "CHAT_JWT_ISSUER"),
+        audience: optional(src, "CHAT_JWT_AUDIENCE"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(pairs: &[(&str, &str)]) -> Sources {
+        Sources::new(
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            BTreeMap::new(),
+        )
+    }
+
+    #[test]
+    fn defaults_are_the_contract_defaults() {
+        let s = Settings::from_sources(&sources(&[])).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://chat.db?mode=rwc");
+        assert!(s.redis_url.is_none());
+        assert!(s.jwt.dev_secret);
+        assert_eq!(s.jwt.algorithm, "HS256");
+        assert_eq!(s.rate_limits, RateLimits { message_send: 10, message_read: 60, typing: 30, block: 5, mute: 5 });
+        assert_eq!(s.max_message_chars, 4_000);
+        assert_eq!(s.max_ws_message_bytes, 65_536);
+        assert_eq!(s.typing_timeout, Duration::from_millis(3_000));
+        assert_eq!(s.resume_window, Duration::from_secs(1_800));
+        assert!(s.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("CHAT_BIND", "nowhere")], "CHAT_BIND"),
+            (&[("CHAT_DATABASE_URL", "mysql://x")], "CHAT_DATABASE_URL"),
+            (&[("CHAT_REDIS_URL", "http://x")], "CHAT_REDIS_URL"),
+            (&[("CHAT_BIND", "0.0.0.0:3000")], "CHAT_JWT_SECRET"),
+            (&[("CHAT_JWT_SECRET", "short")], "CHAT_JWT_SECRET"),
+            (&[("CHAT_JWT_ALGORITHM", "HS512")], "CHAT_JWT_ALGORITHM"),
+            (&[("CHAT_JWT_ALGORITHM", "RS256")], "CHAT_JWT_PUBLIC_KEY_FILE"),
+            (&[("CHAT_JWT_PUBLIC_KEY_FILE", "/k.pem")], "CHAT_JWT_ALGORITHM"),
+            (&[("CHAT_RATE_LIMIT_MESSAGE_SEND", "ten")], "CHAT_RATE_LIMIT_MESSAGE_SEND"),
+            (&[("CHAT_RATE_LIMIT_MUTE", "0")], "CHAT_RATE_LIMIT_MUTE"),
+            (&[("CHAT_MAX_MESSAGE_CHARS", "-1")], "CHAT_MAX_MESSAGE_CHARS"),
+            (&[("CHAT_MAX_WS_MESSAGE_BYTES", "10")], "CHAT_MAX_WS_MESSAGE_BYTES"),
+            (&[("CHAT_TYPING_TIMEOUT_MS", "1.5")], "CHAT_TYPING_TIMEOUT_MS"),
+            (&[("CHAT_RESUME_WINDOW_SECS", "x")], "CHAT_RESUME_WINDOW_SECS"),
+            (&[("CHAT_CORS_ORIGINS", "example.com")], "CHAT_CORS_ORIGINS"),
+        ];
+        for (pairs, variable) in cases {
+            let err = Settings::from_sources(&sources(pairs)).unwrap_err();
+            assert_eq!(err.variable, *variable, "{pairs:?}: {err}");
+            assert!(err.to_string().starts_with(variable), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_real_secret_may_bind_anywhere() {
+        let s = Settings::from_sources(&sources(&[
+            ("CHAT_BIND", "0.0.0.0:8080"),
+            ("CHAT_JWT_SECRET", "a-long-enough-production-secret"),
+        ]))
+        .unwrap();
+        assert!(!s.jwt.dev_secret);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let file = parse_toml("bind = \"127.0.0.1:4000\"\nCHAT_MAX_MESSAGE_CHARS = 10\ncors_origins = [\"http://a\", \"http://b\"]\n").unwrap();
+        let env = [("CHAT_BIND".to_owned(), "127.0.0.1:5000".to_owned())].into_iter().collect();
+        let s = Settings::from_sources(&Sources::new(env, file)).unwrap();
+        assert_eq!(s.bind.port(), 5000);
+        assert_eq!(s.max_message_chars, 10);
+        assert_eq!(s.cors_origins, vec!["http://a", "http://b"]);
+    }
+
+    #[test]
+    fn a_broken_file_names_chat_config() {
+        assert_eq!(parse_toml("bind = ").unwrap_err().variable, "CHAT_CONFIG");
+    }
+}

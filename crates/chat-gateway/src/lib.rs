@@ -1,0 +1,18 @@
+//! The chat gateway: reads the settings, builds every adapter, wires them to the domain's
+//! services, serves REST and Socket.IO on one address, and shuts down gracefully.
+//!
+//! # Layout
+//! - [`config`]: [`Settings`] from the environment and `chat.toml`, validated at start.
+//! - [`app`]: [`App::build`] (all the wiring) and [`App::run_until_stopped`].
+//! - [`cli`]: the `serve`, `migrate` and `token` subcommands.
+//! - [`telemetry`]: tracing and the Prometheus recorder.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod telemetry;
+
+pub use crate::{
+    app::App,
+    config::{ConfigError, Settings},
+};

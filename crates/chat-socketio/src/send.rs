@@ -1,0 +1,240 @@
+//! `message:send`: a queue per socket, so that messages one socket sends commit in the order
+//! sent although socketioxide runs each event as its own task.
+//!
+//! The [`QueuedSend`] extractor runs synchronously, in arrival order, when socketioxide reads the
+//! packet (before it spawns the handler): it puts the payload and the ack into the socket's
+//! queue. One task per socket takes them in that order and commits one at a time. Messages with
+//! `clientSequence` go through a [`ReorderBuffer`] per conversation first: one that arrives early
+//! waits (at most 5 s and 64 messages) for the missing one. No lock is shared between sockets.
+
+use std::{collections::HashMap, convert::Infallible, sync::Arc, time::Instant};
+
+use chat_domain::{
+    ConversationId, DeviceId, SocketId, Timestamp, UserId,
+    ordering::{Offer, ReorderBuffer, ReorderPolicy},
+    service::SendMessage,
+};
+use serde_json::Value;
+use socketioxide::{
+    adapter::Adapter,
+    extract::{AckSender, SocketRef, State},
+    handler::{FromMessageParts, Value as RawValue},
+    socket::Socket,
+};
+use tokio::sync::mpsc;
+
+use crate::{
+    dto::{self, DeliveredOut, SendFields, SendIn},
+    error::{ErrorCode, Failure},
+    metrics,
+    names::inbound::MESSAGE_SEND,
+    reply::{Context, answer, read_payload},
+    state::{InFlight, SocketState, SocketUser},
+};
+
+/// One `message:send`, waiting its turn.
+pub(crate) struct SendJob<A: Adapter> {
+    payload: Result<Value, Failure>,
+    ack: AckSender<A>,
+    received: Instant,
+    _in_flight: InFlight,
+}
+
+/// Enqueues the event in arrival order; the handler itself has nothing left to do.
+#[derive(Debug)]
+pub(crate) struct QueuedSend;
+
+impl<A: Adapter> FromMessageParts<A> for QueuedSend {
+    type Error = Infallible;
+
+    fn from_message_parts(
+        s: &Arc<Socket<A>>,
+        v: &mut RawValue,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Infallible> {
+        let received = Instant::now();
+        let payload = read_payload(s, v, ack_id);
+        let ack = match AckSender::from_message_parts(s, v, ack_id) {
+            Ok(ack) => ack,
+            Err(never) => match never {},
+        };
+        let state = State::<SocketState>::from_message_parts(s, v, ack_id).ok();
+        let user = s.extensions.get::<Arc<SocketUser<A>>>();
+        let refused = match (state, user) {
+            (Some(State(state)), Some(user)) => match state.drain.begin() {
+                Some(in_flight) => {
+                    let job = SendJob {
+                        payload,
+                        ack,
+                        received,
+                        _in_flight: in_flight,
+                    };
+                    match user.sends.send(job) {
+                        Ok(()) => return Ok(Self),
+                        Err(mpsc::error::SendError(job)) => Some((job.ack, "the socket is closing")),
+                    }
+                }
+                None => Some((ack, "the server is shutting down, retry")),
+            },
+            _ => Some((ack, "the socket is not ready")),
+        };
+        if let Some((ack, why)) = refused {
+            let _ = ack.send(&Failure::new(ErrorCode::Unavailable, why).ack());
+        }
+        Ok(Self)
+    }
+}
+
+/// The handler: everything happened in the extractor.
+pub(crate) async fn on_send(_: QueuedSend) {}
+
+impl<A: Adapter> std::fmt::Debug for SendJob<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendJob").finish_non_exhaustive()
+    }
+}
+
+struct Pending<A: Adapter> {
+    fields: SendFields,
+    job: SendJob<A>,
+}
+
+/// The per-socket task that commits queued sends in order.
+pub(crate) struct SendActor<A: Adapter> {
+    socket: SocketRef<A>,
+    state: SocketState,
+    user_id: UserId,
+    device_id: DeviceId,
+    socket_id: SocketId,
+    streams: HashMap<ConversationId, ReorderBuffer<Pending<A>>>,
+}
+
+impl<A: Adapter> SendActor<A> {
+    pub(crate) fn new(socket: SocketRef<A>, state: SocketState, user: &SocketUser<A>) -> Self {
+        Self {
+            socket,
+            state,
+            user_id: user.user_id,
+            device_id: user.device_id.clone(),
+            socket_id: user.socket_id.clone(),
+            streams: HashMap::new(),
+        }
+    }
+
+    /// Runs until the socket's queue closes, then commits whatever still waits, in order.
+    pub(crate) async fn run(mut self, mut queue: mpsc::UnboundedReceiver<SendJob<A>>) {
+        loop {
+            let wait = self.next_deadline().map(|d| {
+                let ms = d.millis_since(self.state.clock.now()).max(0);
+                std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+            });
+            tokio::select! {
+                job = queue.recv() => match job {
+                    Some(job) => self.accept(job).await,
+                    None => break,
+                },
+                () = sleep(wait), if wait.is_some() => {
+                    let now = self.state.clock.now();
+                    self.release_expired(now).await;
+                }
+            }
+        }
+        self.release_expired(Timestamp::from_millis(i64::MAX)).await;
+    }
+
+    fn next_deadline(&self) -> Option<Timestamp> {
+        self.streams.values().filter_map(ReorderBuffer::next_deadline).min()
+    }
+
+    async fn release_expired(&mut self, now: Timestamp) {
+        let mut released = Vec::new();
+        for buffer in self.streams.values_mut() {
+            released.extend(buffer.expire(now));
+        }
+        for pending in released {
+            self.commit(pending).await;
+        }
+    }
+
+    async fn accept(&mut self, job: SendJob<A>) {
+        let fields = match &job.payload {
+            Ok(v) => dto::parse::<SendIn>(v.clone()).and_then(|p| p.validate(&self.state.content)),
+            Err(f) => Err(f.clone()),
+        };
+        let fields = match fields {
+            Ok(fields) => fields,
+            Err(failure) => return self.answer(job, Err(failure)),
+        };
+        let Some(seq) = fields.client_sequence else {
+            return self.commit(Pending { fields, job }).await;
+        };
+        let conversation = fields.conversation_id;
+        if !self.streams.contains_key(&conversation) {
+            let last = self
+                .state
+                .services
+                .messaging
+                .last_client_sequence(conversation, self.user_id, self.device_id.clone())
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(error = %error, "reading the last client sequence failed");
+                    None
+                });
+            self.streams
+                .insert(conversation, ReorderBuffer::new(last, ReorderPolicy::default()));
+        }
+        let now = self.state.clock.now();
+        let offer = match self.streams.get_mut(&conversation) {
+            Some(buffer) => buffer.offer(seq, Pending { fields, job }, now),
+            None => return,
+        };
+        if let Offer::Release(ready) = offer {
+            for pending in ready {
+                self.commit(pending).await;
+            }
+        }
+    }
+
+    async fn commit(&mut self, Pending { fields, job }: Pending<A>) {
+        let cmd = SendMessage {
+            sender_id: self.user_id,
+            device_id: self.device_id.clone(),
+            socket_id: self.socket_id.clone(),
+            conversation_id: fields.conversation_id,
+            message_id: fields.message_id,
+            content: fields.content,
+            client_sequence: fields.client_sequence,
+            client_timestamp: fields.client_timestamp,
+        };
+        let result = self.state.services.messaging.send(cmd).await;
+        if let Ok(delivery) = &result
+            && !delivery.duplicate
+        {
+            metrics::message_persisted();
+        }
+        let result = result
+            .map(|d| DeliveredOut::from(&d))
+            .map_err(Failure::from);
+        self.answer(job, result);
+    }
+
+    fn answer(&self, job: SendJob<A>, result: Result<DeliveredOut, Failure>) {
+        let context = Context::of(&job.payload);
+        answer(
+            &self.socket,
+            job.ack,
+            MESSAGE_SEND,
+            &context,
+            result,
+            job.received,
+            self.state.clock.now(),
+        );
+    }
+}
+
+async fn sleep(wait: Option<std::time::Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,116 @@
+//! What every handler shares, and what each socket carries.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use chat_domain::{
+    ContentPolicy, ConversationId, DeviceId, ServerSequence, SocketId, Timestamp, UserId,
+    ports::Clock, service::Services,
+};
+use socketioxide::adapter::Adapter;
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::send::SendJob;
+
+/// Shared by every handler (socketioxide state).
+#[derive(Clone)]
+pub struct SocketState {
+    pub(crate) services: Services,
+    pub(crate) content: ContentPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) drain: Arc<Drain>,
+}
+
+impl std::fmt::Debug for SocketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketState").finish_non_exhaustive()
+    }
+}
+
+impl SocketState {
+    /// The state the handlers need.
+    #[must_use]
+    pub fn new(services: Services, content: ContentPolicy, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            services,
+            content,
+            clock,
+            drain: Arc::new(Drain::default()),
+        }
+    }
+
+    /// Stops accepting sends (they get `unavailable`) and waits, at most `limit`, until every
+    /// accepted one has been answered. Returns whether all were.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        self.drain.close();
+        tokio::time::timeout(limit, self.drain.idle()).await.is_ok()
+    }
+}
+
+/// Counts sends accepted and not yet answered, for a graceful shutdown.
+#[derive(Debug, Default)]
+pub(crate) struct Drain {
+    closed: AtomicBool,
+    in_flight: AtomicUsize,
+    idle: Notify,
+}
+
+/// One accepted send; answered when dropped.
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Drain>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Drain {
+    /// Accepts one more send, unless closing.
+    pub(crate) fn begin(self: &Arc<Self>) -> Option<InFlight> {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if self.closed.load(Ordering::Acquire) {
+            drop(InFlight(self.clone()));
+            return None;
+        }
+        Some(InFlight(self.clone()))
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    async fn idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.in_flight.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The authenticated identity and per-socket machinery (a socket extension).
+#[derive(Debug)]
+pub(crate) struct SocketUser<A: Adapter> {
+    pub(crate) user_id: UserId,
+    pub(crate) device_id: DeviceId,
+    pub(crate) socket_id: SocketId,
+    pub(crate) rooms: Vec<ConversationId>,
+    pub(crate) last_sequences: BTreeMap<ConversationId, ServerSequence>,
+    /// The token's expiry; a refresh moves it.
+    pub(crate) expires_at: watch::Sender<Timestamp>,
+    /// Set once the session is registered (`connected`/`reconnected` sent).
+    pub(crate) registered: watch::Sender<bool>,
+    /// This socket's send queue.
+    pub(crate) sends: mpsc::UnboundedSender<SendJob<A>>,
+}
