@@ -132,6 +132,13 @@ pub fn sliding_window(recent: &[Timestamp], now: Timestamp, quota: Quota) -> Rat
     if in_window.len() < limit {
         return RateDecision::Allowed;
     }
+    if limit == 0 {
+        // A quota of zero refuses everything; try again after a window.
+        let secs = u64::try_from(quota.window_ms.max(1_000) / 1_000).unwrap_or(1);
+        return RateDecision::Limited {
+            retry_after_secs: secs,
+        };
+    }
     in_window.sort_unstable();
     // Once the (len - limit + 1) oldest have left the window, one more fits.
     let freeing = in_window[in_window.len() - limit];
@@ -246,6 +253,20 @@ mod tests {
         assert_eq!(
             sliding_window(&log, at(60_000), quota),
             RateDecision::Allowed
+        );
+    }
+
+    #[test]
+    fn a_zero_quota_refuses_everything_without_panicking() {
+        let quota = Quota {
+            limit: 0,
+            window_ms: 60_000,
+        };
+        assert_eq!(
+            sliding_window(&[], at(0), quota),
+            RateDecision::Limited {
+                retry_after_secs: 60
+            }
         );
     }
 

@@ -13,7 +13,9 @@ use chat_domain::{
     typing::TypingPolicy,
 };
 use chat_http::{DependencyStatus, HttpConfig, HttpState, Readiness};
-use chat_memory::{MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore, SystemClock, UuidV7Ids};
+use chat_memory::{
+    MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore, SystemClock, UuidV7Ids,
+};
 use chat_socketio::{SocketConfig, SocketIoEventPublisher, SocketState};
 use chat_store::{
     DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
@@ -39,7 +41,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,7 +102,9 @@ fn policies(settings: &Settings) -> Policies {
             timeout_ms: i64::try_from(settings.typing_timeout.as_millis()).unwrap_or(i64::MAX),
             throttle_ms: 1_000,
         },
-        resume_window: ResumeWindow(i64::try_from(settings.resume_window.as_millis()).unwrap_or(i64::MAX)),
+        resume_window: ResumeWindow(
+            i64::try_from(settings.resume_window.as_millis()).unwrap_or(i64::MAX),
+        ),
     }
 }
 
@@ -126,7 +132,10 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
         CorsLayer::new()
             .allow_origin(list)
             .allow_methods(tower_http::cors::Any)
-            .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+            ])
             .allow_credentials(false),
     ))
 }
@@ -143,7 +152,9 @@ impl App {
             );
         }
         if settings.jwt.dev_secret {
-            tracing::warn!("using the development JWT secret: fine on loopback, never in production (set CHAT_JWT_SECRET)");
+            tracing::warn!(
+                "using the development JWT secret: fine on loopback, never in production (set CHAT_JWT_SECRET)"
+            );
         }
         let db = open_database(&settings).await?;
         let tokens = Arc::new(verifier(&settings)?);
@@ -176,7 +187,10 @@ impl App {
 
         let prometheus = telemetry::prometheus();
         let metrics: chat_http::MetricsRenderer = Arc::new(move || {
-            prometheus.as_ref().map(telemetry::render).unwrap_or_default()
+            prometheus
+                .as_ref()
+                .map(telemetry::render)
+                .unwrap_or_default()
         });
         let http = HttpState::new(services, Arc::new(DatabaseReadiness(db)), metrics);
         let http_config = HttpConfig {
@@ -213,7 +227,10 @@ impl App {
     ///
     /// # Errors
     /// When serving fails.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self {
             listener,
             router,

@@ -59,7 +59,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Token { user, name, ttl } => {
             if settings.jwt.public_key_file.is_some() {
-                anyhow::bail!("token: the gateway verifies with a public key; mint tokens with the matching private key instead");
+                anyhow::bail!(
+                    "token: the gateway verifies with a public key; mint tokens with the matching private key instead"
+                );
             }
             let user = UserId::parse(&user).map_err(|_| anyhow::anyhow!("--user: not a UUID"))?;
             let now = SystemTime::now()

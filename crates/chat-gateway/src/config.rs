@@ -154,7 +154,10 @@ pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
                 .collect::<Vec<_>>()
                 .join(","),
             other => {
-                return Err(bad("CHAT_CONFIG", format!("{key}: unsupported value {other}")));
+                return Err(bad(
+                    "CHAT_CONFIG",
+                    format!("{key}: unsupported value {other}"),
+                ));
             }
         };
         out.insert(name, text);
@@ -179,7 +182,10 @@ where
         .parse()
         .map_err(|_| bad(variable, format!("{raw:?} is not a whole number")))?;
     if value < min {
-        return Err(bad(variable, format!("must be at least {min}, got {value}")));
+        return Err(bad(
+            variable,
+            format!("must be at least {min}, got {value}"),
+        ));
     }
     Ok(value)
 }
@@ -195,19 +201,31 @@ impl Settings {
     /// The first bad setting.
     pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
         let bind_raw = src.get("CHAT_BIND").unwrap_or("127.0.0.1:3000");
-        let bind: SocketAddr = bind_raw
-            .trim()
-            .parse()
-            .map_err(|_| bad("CHAT_BIND", format!("{bind_raw:?} is not an address like 127.0.0.1:3000")))?;
-        let database_url = optional(src, "CHAT_DATABASE_URL").unwrap_or_else(|| "sqlite://chat.db?mode=rwc".to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("CHAT_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+            bad(
+                "CHAT_BIND",
+                format!("{bind_raw:?} is not an address like 127.0.0.1:3000"),
+            )
+        })?;
+        let database_url = optional(src, "CHAT_DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://chat.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "CHAT_DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         let redis_url = optional(src, "CHAT_REDIS_URL");
         if let Some(url) = &redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(bad("CHAT_REDIS_URL", "must start with redis:// or rediss://"));
+            return Err(bad(
+                "CHAT_REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
         }
         let jwt = jwt(src, &bind)?;
         let rate_limits = RateLimits {
@@ -218,24 +236,42 @@ impl Settings {
             mute: number(src, "CHAT_RATE_LIMIT_MUTE", 5, 1)?,
         };
         let cors_origins: Vec<String> = optional(src, "CHAT_CORS_ORIGINS")
-            .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+            .map(|raw| {
+                raw.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         for origin in &cors_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {
-                return Err(bad("CHAT_CORS_ORIGINS", format!("{origin:?} is not an http(s) origin")));
+                return Err(bad(
+                    "CHAT_CORS_ORIGINS",
+                    format!("{origin:?} is not an http(s) origin"),
+                ));
             }
         }
         Ok(Self {
             bind,
             database_url,
             database_max_connections: number(src, "CHAT_DATABASE_MAX_CONNECTIONS", 10, 1)?,
-            database_acquire_timeout: Duration::from_millis(number(src, "CHAT_DATABASE_ACQUIRE_TIMEOUT_MS", 1_500, 1)?),
+            database_acquire_timeout: Duration::from_millis(number(
+                src,
+                "CHAT_DATABASE_ACQUIRE_TIMEOUT_MS",
+                1_500,
+                1,
+            )?),
             redis_url,
             jwt,
             rate_limits,
             max_message_chars: number(src, "CHAT_MAX_MESSAGE_CHARS", 4_000, 1)?,
             max_ws_message_bytes: number(src, "CHAT_MAX_WS_MESSAGE_BYTES", 65_536, 1_024)?,
-            typing_timeout: Duration::from_millis(number(src, "CHAT_TYPING_TIMEOUT_MS", 3_000, 100)?),
+            typing_timeout: Duration::from_millis(number(
+                src,
+                "CHAT_TYPING_TIMEOUT_MS",
+                3_000,
+                100,
+            )?),
             resume_window: Duration::from_secs(number(src, "CHAT_RESUME_WINDOW_SECS", 1_800, 0)?),
             cors_origins,
         })
@@ -253,15 +289,24 @@ impl Settings {
 fn jwt(src: &Sources, bind: &SocketAddr) -> Result<JwtSettings, ConfigError> {
     let algorithm = optional(src, "CHAT_JWT_ALGORITHM").unwrap_or_else(|| "HS256".to_owned());
     if !["HS256", "RS256", "ES256", "EdDSA"].contains(&algorithm.as_str()) {
-        return Err(bad("CHAT_JWT_ALGORITHM", format!("{algorithm:?} is not one of HS256, RS256, ES256, EdDSA")));
+        return Err(bad(
+            "CHAT_JWT_ALGORITHM",
+            format!("{algorithm:?} is not one of HS256, RS256, ES256, EdDSA"),
+        ));
     }
     let public_key_file = optional(src, "CHAT_JWT_PUBLIC_KEY_FILE").map(PathBuf::from);
     match (&public_key_file, algorithm.as_str()) {
         (Some(_), "HS256") => {
-            return Err(bad("CHAT_JWT_ALGORITHM", "a public key needs RS256, ES256 or EdDSA"));
+            return Err(bad(
+                "CHAT_JWT_ALGORITHM",
+                "a public key needs RS256, ES256 or EdDSA",
+            ));
         }
         (None, alg) if alg != "HS256" => {
-            return Err(bad("CHAT_JWT_PUBLIC_KEY_FILE", format!("{alg} needs a public key file")));
+            return Err(bad(
+                "CHAT_JWT_PUBLIC_KEY_FILE",
+                format!("{alg} needs a public key file"),
+            ));
         }
         _ => {}
     }
@@ -270,7 +315,9 @@ fn jwt(src: &Sources, bind: &SocketAddr) -> Result<JwtSettings, ConfigError> {
     if dev_secret && !bind.ip().is_loopback() {
         return Err(bad(
             "CHAT_JWT_SECRET",
-            format!("the development secret is refused on {bind}; set a secret of your own (or bind a loopback address)"),
+            format!(
+                "the development secret is refused on {bind}; set a secret of your own (or bind a loopback address)"
+            ),
         ));
     }
     if let Some(s) = &secret
@@ -295,7 +342,10 @@ mod tests {
 
     fn sources(pairs: &[(&str, &str)]) -> Sources {
         Sources::new(
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             BTreeMap::new(),
         )
     }
@@ -308,7 +358,16 @@ mod tests {
         assert!(s.redis_url.is_none());
         assert!(s.jwt.dev_secret);
         assert_eq!(s.jwt.algorithm, "HS256");
-        assert_eq!(s.rate_limits, RateLimits { message_send: 10, message_read: 60, typing: 30, block: 5, mute: 5 });
+        assert_eq!(
+            s.rate_limits,
+            RateLimits {
+                message_send: 10,
+                message_read: 60,
+                typing: 30,
+                block: 5,
+                mute: 5
+            }
+        );
         assert_eq!(s.max_message_chars, 4_000);
         assert_eq!(s.max_ws_message_bytes, 65_536);
         assert_eq!(s.typing_timeout, Duration::from_millis(3_000));
@@ -325,14 +384,35 @@ mod tests {
             (&[("CHAT_BIND", "0.0.0.0:3000")], "CHAT_JWT_SECRET"),
             (&[("CHAT_JWT_SECRET", "short")], "CHAT_JWT_SECRET"),
             (&[("CHAT_JWT_ALGORITHM", "HS512")], "CHAT_JWT_ALGORITHM"),
-            (&[("CHAT_JWT_ALGORITHM", "RS256")], "CHAT_JWT_PUBLIC_KEY_FILE"),
-            (&[("CHAT_JWT_PUBLIC_KEY_FILE", "/k.pem")], "CHAT_JWT_ALGORITHM"),
-            (&[("CHAT_RATE_LIMIT_MESSAGE_SEND", "ten")], "CHAT_RATE_LIMIT_MESSAGE_SEND"),
+            (
+                &[("CHAT_JWT_ALGORITHM", "RS256")],
+                "CHAT_JWT_PUBLIC_KEY_FILE",
+            ),
+            (
+                &[("CHAT_JWT_PUBLIC_KEY_FILE", "/k.pem")],
+                "CHAT_JWT_ALGORITHM",
+            ),
+            (
+                &[("CHAT_RATE_LIMIT_MESSAGE_SEND", "ten")],
+                "CHAT_RATE_LIMIT_MESSAGE_SEND",
+            ),
             (&[("CHAT_RATE_LIMIT_MUTE", "0")], "CHAT_RATE_LIMIT_MUTE"),
-            (&[("CHAT_MAX_MESSAGE_CHARS", "-1")], "CHAT_MAX_MESSAGE_CHARS"),
-            (&[("CHAT_MAX_WS_MESSAGE_BYTES", "10")], "CHAT_MAX_WS_MESSAGE_BYTES"),
-            (&[("CHAT_TYPING_TIMEOUT_MS", "1.5")], "CHAT_TYPING_TIMEOUT_MS"),
-            (&[("CHAT_RESUME_WINDOW_SECS", "x")], "CHAT_RESUME_WINDOW_SECS"),
+            (
+                &[("CHAT_MAX_MESSAGE_CHARS", "-1")],
+                "CHAT_MAX_MESSAGE_CHARS",
+            ),
+            (
+                &[("CHAT_MAX_WS_MESSAGE_BYTES", "10")],
+                "CHAT_MAX_WS_MESSAGE_BYTES",
+            ),
+            (
+                &[("CHAT_TYPING_TIMEOUT_MS", "1.5")],
+                "CHAT_TYPING_TIMEOUT_MS",
+            ),
+            (
+                &[("CHAT_RESUME_WINDOW_SECS", "x")],
+                "CHAT_RESUME_WINDOW_SECS",
+            ),
             (&[("CHAT_CORS_ORIGINS", "example.com")], "CHAT_CORS_ORIGINS"),
         ];
         for (pairs, variable) in cases {
@@ -355,7 +435,9 @@ mod tests {
     #[test]
     fn the_environment_wins_over_the_file() {
         let file = parse_toml("bind = \"127.0.0.1:4000\"\nCHAT_MAX_MESSAGE_CHARS = 10\ncors_origins = [\"http://a\", \"http://b\"]\n").unwrap();
-        let env = [("CHAT_BIND".to_owned(), "127.0.0.1:5000".to_owned())].into_iter().collect();
+        let env = [("CHAT_BIND".to_owned(), "127.0.0.1:5000".to_owned())]
+            .into_iter()
+            .collect();
         let s = Settings::from_sources(&Sources::new(env, file)).unwrap();
         assert_eq!(s.bind.port(), 5000);
         assert_eq!(s.max_message_chars, 10);

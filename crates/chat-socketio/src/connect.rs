@@ -96,7 +96,11 @@ pub(crate) async fn authenticate<A: Adapter>(
         .token
         .filter(|t| !t.is_empty())
         .or_else(|| from_query(query.as_deref(), "token"));
-    let principal = state.services.sessions.authenticate(token.as_deref()).await?;
+    let principal = state
+        .services
+        .sessions
+        .authenticate(token.as_deref())
+        .await?;
     let device = auth
         .device_id
         .or_else(|| from_query(query.as_deref(), "deviceId"))
@@ -127,7 +131,10 @@ pub(crate) async fn authenticate<A: Adapter>(
         registered: watch::Sender::new(false),
         sends,
     });
-    let mut joined = vec![user_room(user.user_id), device_room(user.user_id, &user.device_id)];
+    let mut joined = vec![
+        user_room(user.user_id),
+        device_room(user.user_id, &user.device_id),
+    ];
     joined.extend(user.rooms.iter().map(|c| conversation_room(*c)));
     s.join(joined);
     s.extensions.insert(user.clone());
@@ -219,7 +226,11 @@ pub(crate) async fn on_connect<A: Adapter>(
     }
 }
 
-async fn on_disconnect<A: Adapter>(s: SocketRef<A>, State(state): State<SocketState>, reason: DisconnectReason) {
+async fn on_disconnect<A: Adapter>(
+    s: SocketRef<A>,
+    State(state): State<SocketState>,
+    reason: DisconnectReason,
+) {
     let Some(user) = s.extensions.remove::<Arc<SocketUser<A>>>() else {
         return;
     };

@@ -26,7 +26,10 @@ pub fn parse<T: DeserializeOwned>(payload: Value) -> Result<T, Failure> {
     serde_json::from_value(payload).map_err(|e| Failure::validation(e.to_string()))
 }
 
-fn uuid<T>(raw: &str, parse: fn(&str) -> Result<T, chat_domain::ids::ParseIdError>) -> Result<T, Failure> {
+fn uuid<T>(
+    raw: &str,
+    parse: fn(&str) -> Result<T, chat_domain::ids::ParseIdError>,
+) -> Result<T, Failure> {
     parse(raw).map_err(|e| Failure::validation(e.to_string()))
 }
 
@@ -411,7 +414,12 @@ pub struct TypingOut {
 impl TypingOut {
     /// Builds the indicator.
     #[must_use]
-    pub fn new(conversation: ConversationId, user: UserId, is_typing: bool, expires_at: Option<Timestamp>) -> Self {
+    pub fn new(
+        conversation: ConversationId,
+        user: UserId,
+        is_typing: bool,
+        expires_at: Option<Timestamp>,
+    ) -> Self {
         Self {
             conversation_id: conversation.to_string(),
             user_id: user.to_string(),

@@ -77,7 +77,10 @@ impl Failure {
     }
 
     fn not_participant() -> Self {
-        Self::new(ErrorCode::NotParticipant, "not a participant of this conversation")
+        Self::new(
+            ErrorCode::NotParticipant,
+            "not a participant of this conversation",
+        )
     }
 
     fn blocked(side: BlockSide) -> Self {

@@ -12,7 +12,10 @@ use socketioxide::{
 };
 
 use crate::{
-    dto::{self, AuthIn, BlockIn, BlockOut, ConversationIn, MuteIn, MuteOut, PingIn, PresenceIn, ReadAckOut, ReadIn},
+    dto::{
+        self, AuthIn, BlockIn, BlockOut, ConversationIn, MuteIn, MuteOut, PingIn, PresenceIn,
+        ReadAckOut, ReadIn,
+    },
     error::Failure,
     names::{inbound, outbound},
     reply::{Context, Payload, answer},
@@ -69,16 +72,23 @@ async fn on_read<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::MESSAGE_READ, payload, async |p: ReadIn| {
-        let (conversation_id, target) = p.validate()?;
-        let read = MarkRead {
-            user_id: me.user_id,
-            conversation_id,
-            target,
-        };
-        let done = state.services.reads.mark_read(read).await?;
-        Ok(ReadAckOut::from(&done))
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::MESSAGE_READ,
+        payload,
+        async |p: ReadIn| {
+            let (conversation_id, target) = p.validate()?;
+            let read = MarkRead {
+                user_id: me.user_id,
+                conversation_id,
+                target,
+            };
+            let done = state.services.reads.mark_read(read).await?;
+            Ok(ReadAckOut::from(&done))
+        },
+    )
     .await;
 }
 
@@ -104,22 +114,29 @@ async fn on_typing_start<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::TYPING_START, payload, async |p: ConversationIn| {
-        let key = typing_key(&me, p)?;
-        let done = state.services.typing.start(key.clone()).await?;
-        if let Some(at) = done.expires_at {
-            let typing = state.services.typing.clone();
-            let wait = at.millis_since(state.clock.now()).max(0);
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs())).await;
-                typing.expire(key).await;
-            });
-        }
-        Ok(TypingAckOut {
-            conversation_id: done.conversation_id.to_string(),
-            is_typing: true,
-        })
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::TYPING_START,
+        payload,
+        async |p: ConversationIn| {
+            let key = typing_key(&me, p)?;
+            let done = state.services.typing.start(key.clone()).await?;
+            if let Some(at) = done.expires_at {
+                let typing = state.services.typing.clone();
+                let wait = at.millis_since(state.clock.now()).max(0);
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs())).await;
+                    typing.expire(key).await;
+                });
+            }
+            Ok(TypingAckOut {
+                conversation_id: done.conversation_id.to_string(),
+                is_typing: true,
+            })
+        },
+    )
     .await;
 }
 
@@ -130,13 +147,20 @@ async fn on_typing_stop<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::TYPING_STOP, payload, async |p: ConversationIn| {
-        let done = state.services.typing.stop(typing_key(&me, p)?).await?;
-        Ok(TypingAckOut {
-            conversation_id: done.conversation_id.to_string(),
-            is_typing: false,
-        })
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::TYPING_STOP,
+        payload,
+        async |p: ConversationIn| {
+            let done = state.services.typing.stop(typing_key(&me, p)?).await?;
+            Ok(TypingAckOut {
+                conversation_id: done.conversation_id.to_string(),
+                is_typing: false,
+            })
+        },
+    )
     .await;
 }
 
@@ -154,18 +178,25 @@ async fn on_presence<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::PRESENCE_UPDATE, payload, async |p: PresenceIn| {
-        let status = p.validate()?;
-        let set = state
-            .services
-            .presence
-            .update(me.user_id, me.socket_id.clone(), status)
-            .await?;
-        Ok(PresenceAckOut {
-            user_id: me.user_id.to_string(),
-            status: set.as_str(),
-        })
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::PRESENCE_UPDATE,
+        payload,
+        async |p: PresenceIn| {
+            let status = p.validate()?;
+            let set = state
+                .services
+                .presence
+                .update(me.user_id, me.socket_id.clone(), status)
+                .await?;
+            Ok(PresenceAckOut {
+                user_id: me.user_id.to_string(),
+                status: set.as_str(),
+            })
+        },
+    )
     .await;
 }
 
@@ -176,11 +207,22 @@ async fn on_block<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::BLOCK_USER, payload, async |p: BlockIn| {
-        let (conversation, target) = p.validate()?;
-        let block = state.services.blocks.block(me.user_id, conversation, target).await?;
-        Ok(BlockOut::ack(conversation, target, Some(block.blocked_at)))
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::BLOCK_USER,
+        payload,
+        async |p: BlockIn| {
+            let (conversation, target) = p.validate()?;
+            let block = state
+                .services
+                .blocks
+                .block(me.user_id, conversation, target)
+                .await?;
+            Ok(BlockOut::ack(conversation, target, Some(block.blocked_at)))
+        },
+    )
     .await;
 }
 
@@ -191,15 +233,26 @@ async fn on_unblock<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::UNBLOCK_USER, payload, async |p: BlockIn| {
-        let (conversation, target) = p.validate()?;
-        let outcome = state.services.blocks.unblock(me.user_id, conversation, target).await?;
-        let at = match outcome {
-            UnblockOutcome::Lifted(b) => Some(b.blocked_at),
-            UnblockOutcome::NotBlocked => None,
-        };
-        Ok(BlockOut::ack(conversation, target, at))
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::UNBLOCK_USER,
+        payload,
+        async |p: BlockIn| {
+            let (conversation, target) = p.validate()?;
+            let outcome = state
+                .services
+                .blocks
+                .unblock(me.user_id, conversation, target)
+                .await?;
+            let at = match outcome {
+                UnblockOutcome::Lifted(b) => Some(b.blocked_at),
+                UnblockOutcome::NotBlocked => None,
+            };
+            Ok(BlockOut::ack(conversation, target, at))
+        },
+    )
     .await;
 }
 
@@ -210,11 +263,22 @@ async fn on_mute<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::MUTE_CONVERSATION, payload, async |p: MuteIn| {
-        let (conversation, until) = p.validate()?;
-        let mute = state.services.mutes.mute(me.user_id, conversation, until).await?;
-        Ok(MuteOut::new(true, conversation, Some(&mute)))
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::MUTE_CONVERSATION,
+        payload,
+        async |p: MuteIn| {
+            let (conversation, until) = p.validate()?;
+            let mute = state
+                .services
+                .mutes
+                .mute(me.user_id, conversation, until)
+                .await?;
+            Ok(MuteOut::new(true, conversation, Some(&mute)))
+        },
+    )
     .await;
 }
 
@@ -225,11 +289,22 @@ async fn on_unmute<A: Adapter>(
     State(state): State<SocketState>,
     Extension(me): Me<A>,
 ) {
-    handle(s, ack, &state, inbound::UNMUTE_CONVERSATION, payload, async |p: MuteIn| {
-        let (conversation, _) = p.validate()?;
-        state.services.mutes.unmute(me.user_id, conversation).await?;
-        Ok(MuteOut::new(true, conversation, None))
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::UNMUTE_CONVERSATION,
+        payload,
+        async |p: MuteIn| {
+            let (conversation, _) = p.validate()?;
+            state
+                .services
+                .mutes
+                .unmute(me.user_id, conversation)
+                .await?;
+            Ok(MuteOut::new(true, conversation, None))
+        },
+    )
     .await;
 }
 
@@ -249,14 +324,21 @@ async fn on_ping<A: Adapter>(
     // An empty ping (no payload at all) is fine: clientTime is optional.
     let payload = payload.or_else(|_| Ok(Value::Object(serde_json::Map::new())));
     let socket = s.clone();
-    handle(s, ack, &state, inbound::SOCKET_PING, payload, async |p: PingIn| {
-        let pong = PongOut {
-            client_time: p.client_time.unwrap_or(Value::Null),
-            server_time: state.clock.now().millis(),
-        };
-        let _ = socket.emit(outbound::SOCKET_PONG, &pong);
-        Ok(pong)
-    })
+    handle(
+        s,
+        ack,
+        &state,
+        inbound::SOCKET_PING,
+        payload,
+        async |p: PingIn| {
+            let pong = PongOut {
+                client_time: p.client_time.unwrap_or(Value::Null),
+                server_time: state.clock.now().millis(),
+            };
+            let _ = socket.emit(outbound::SOCKET_PONG, &pong);
+            Ok(pong)
+        },
+    )
     .await;
 }
 

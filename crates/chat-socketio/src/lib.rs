@@ -26,7 +26,9 @@ mod wire_time;
 
 use std::time::Duration;
 
-use socketioxide::{SocketIo, adapter::LocalAdapter, handler::ConnectHandler, layer::SocketIoLayer};
+use socketioxide::{
+    ParserConfig, SocketIo, adapter::LocalAdapter, handler::ConnectHandler, layer::SocketIoLayer,
+};
 
 pub use crate::{
     connect::ConnectRefusal,
@@ -64,10 +66,16 @@ pub fn local_layer(config: SocketConfig, state: SocketState) -> (SocketIoLayer, 
     let (layer, io) = SocketIo::builder()
         .max_payload(u64::try_from(config.max_message_bytes).unwrap_or(u64::MAX))
         .ws_max_message_size(config.max_message_bytes)
+        // The frame limit too: tungstenite reads a whole frame before the message limit applies.
+        .ws_max_frame_size(config.max_message_bytes)
+        .with_parser(ParserConfig::common().max_incoming_binary_buf_size(config.max_message_bytes))
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
         .with_state(state)
         .build_layer();
-    io.ns("/", connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>));
+    io.ns(
+        "/",
+        connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
+    );
     (layer, io)
 }

@@ -13,8 +13,7 @@ use socketioxide::{SocketIo, adapter::Adapter, operators::BroadcastOperators, so
 
 use crate::{
     dto::{
-        BlockOut, DeliveredOut, MuteOut, PresenceOut, ReceiptOut, ReceivedOut,
-        TypingOut, UnreadOut,
+        BlockOut, DeliveredOut, MuteOut, PresenceOut, ReceiptOut, ReceivedOut, TypingOut, UnreadOut,
     },
     names::{conversation_room, device_room, outbound, user_room},
 };
@@ -28,13 +27,17 @@ pub struct SocketIoEventPublisher<A: Adapter> {
 
 impl<A: Adapter> Default for SocketIoEventPublisher<A> {
     fn default() -> Self {
-        Self { io: OnceLock::new() }
+        Self {
+            io: OnceLock::new(),
+        }
     }
 }
 
 fn unattached() -> RepoError {
     RepoError::unavailable("the Socket.IO server is not running")
 }
+
+const NAMESPACE: &str = "/";
 
 fn sid(socket: &chat_domain::SocketId) -> Result<Sid, RepoError> {
     Sid::from_str(socket.as_str()).map_err(|e| RepoError::internal(e.to_string()))
@@ -52,18 +55,23 @@ impl<A: Adapter> SocketIoEventPublisher<A> {
         let _ = self.io.set(io);
     }
 
-    fn io(&self) -> Result<&SocketIo<A>, RepoError> {
-        self.io.get().ok_or_else(unattached)
+    /// The `/` namespace's operators; `None` before the server is attached or once it closed
+    /// (socketioxide panics on `io.to(..)` after `close()`).
+    fn namespace(&self) -> Result<BroadcastOperators<A>, RepoError> {
+        self.io
+            .get()
+            .and_then(|io| io.of(NAMESPACE))
+            .ok_or_else(unattached)
     }
 
     fn operators(&self, audience: &Audience) -> Result<BroadcastOperators<A>, RepoError> {
-        let io = self.io()?;
+        let ns = self.namespace()?;
         Ok(match audience {
-            Audience::User(u) => io.to(user_room(*u)),
-            Audience::Device(u, d) => io.to(device_room(*u, d)),
-            Audience::Socket(s) => io.to(sid(s)?),
-            Audience::Conversation(c) => io.to(conversation_room(*c)),
-            Audience::ConversationExcept(c, s) => io.to(conversation_room(*c)).except(sid(s)?),
+            Audience::User(u) => ns.to(user_room(*u)),
+            Audience::Device(u, d) => ns.to(device_room(*u, d)),
+            Audience::Socket(s) => ns.to(sid(s)?),
+            Audience::Conversation(c) => ns.to(conversation_room(*c)),
+            Audience::ConversationExcept(c, s) => ns.to(conversation_room(*c)).except(sid(s)?),
         })
     }
 }
@@ -112,7 +120,9 @@ impl<A: Adapter> EventPublisher for SocketIoEventPublisher<A> {
                 let out = PresenceOut::new(*user_id, *status, *last_seen_at);
                 emit(op, outbound::PRESENCE_CHANGED, &out).await
             }
-            ServerEvent::UserBlocked(b) => emit(op, outbound::USER_BLOCKED, &BlockOut::event(b)).await,
+            ServerEvent::UserBlocked(b) => {
+                emit(op, outbound::USER_BLOCKED, &BlockOut::event(b)).await
+            }
             ServerEvent::UserUnblocked(b) => {
                 emit(op, outbound::USER_UNBLOCKED, &BlockOut::event(b)).await
             }
@@ -127,20 +137,27 @@ impl<A: Adapter> EventPublisher for SocketIoEventPublisher<A> {
         }
     }
 
-    async fn join_conversation(&self, user: UserId, conversation: ConversationId) -> Result<(), RepoError> {
-        self.io()?
+    async fn join_conversation(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), RepoError> {
+        self.namespace()?
             .to(user_room(user))
             .join(conversation_room(conversation))
             .await
             .map_err(|e| RepoError::unavailable(e.to_string()))
     }
 
-    async fn leave_conversation(&self, user: UserId, conversation: ConversationId) -> Result<(), RepoError> {
-        self.io()?
+    async fn leave_conversation(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), RepoError> {
+        self.namespace()?
             .to(user_room(user))
             .leave(conversation_room(conversation))
             .await
             .map_err(|e| RepoError::unavailable(e.to_string()))
     }
 }
-

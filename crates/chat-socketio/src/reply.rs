@@ -46,7 +46,9 @@ pub(crate) fn read_payload<A: Adapter>(
     }
     match TryData::<Value>::from_message_parts(s, v, ack_id) {
         Ok(TryData(Ok(value))) => Ok(value),
-        Ok(TryData(Err(e))) => Err(Failure::validation(format!("the payload does not parse: {e}"))),
+        Ok(TryData(Err(e))) => Err(Failure::validation(format!(
+            "the payload does not parse: {e}"
+        ))),
         Err(never) => match never {},
     }
 }

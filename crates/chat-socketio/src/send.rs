@@ -71,7 +71,9 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
                     };
                     match user.sends.send(job) {
                         Ok(()) => return Ok(Self),
-                        Err(mpsc::error::SendError(job)) => Some((job.ack, "the socket is closing")),
+                        Err(mpsc::error::SendError(job)) => {
+                            Some((job.ack, "the socket is closing"))
+                        }
                     }
                 }
                 None => Some((ack, "the server is shutting down, retry")),
@@ -143,7 +145,10 @@ impl<A: Adapter> SendActor<A> {
     }
 
     fn next_deadline(&self) -> Option<Timestamp> {
-        self.streams.values().filter_map(ReorderBuffer::next_deadline).min()
+        self.streams
+            .values()
+            .filter_map(ReorderBuffer::next_deadline)
+            .min()
     }
 
     async fn release_expired(&mut self, now: Timestamp) {
@@ -180,8 +185,10 @@ impl<A: Adapter> SendActor<A> {
                     tracing::warn!(error = %error, "reading the last client sequence failed");
                     None
                 });
-            self.streams
-                .insert(conversation, ReorderBuffer::new(last, ReorderPolicy::default()));
+            self.streams.insert(
+                conversation,
+                ReorderBuffer::new(last, ReorderPolicy::default()),
+            );
         }
         let now = self.state.clock.now();
         let offer = match self.streams.get_mut(&conversation) {

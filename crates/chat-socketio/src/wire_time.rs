@@ -41,15 +41,30 @@ mod tests {
 
     #[test]
     fn formats_with_milliseconds_and_z() {
-        assert_eq!(format(Timestamp::from_millis(1_769_509_801_234)), "2026-01-27T10:30:01.234Z");
+        assert_eq!(
+            format(Timestamp::from_millis(1_769_509_801_234)),
+            "2026-01-27T10:30:01.234Z"
+        );
         assert_eq!(format(Timestamp::EPOCH), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]
     fn parses_offsets_and_refuses_junk() {
-        assert_eq!(parse("2026-01-27T10:30:01.234Z", "x").unwrap().millis(), 1_769_509_801_234);
-        assert_eq!(parse("2026-01-27T11:30:01.234+01:00", "x").unwrap().millis(), 1_769_509_801_234);
-        assert!(parse("yesterday", "lastReadAt").unwrap_err().contains("lastReadAt"));
+        assert_eq!(
+            parse("2026-01-27T10:30:01.234Z", "x").unwrap().millis(),
+            1_769_509_801_234
+        );
+        assert_eq!(
+            parse("2026-01-27T11:30:01.234+01:00", "x")
+                .unwrap()
+                .millis(),
+            1_769_509_801_234
+        );
+        assert!(
+            parse("yesterday", "lastReadAt")
+                .unwrap_err()
+                .contains("lastReadAt")
+        );
         assert!(parse("2026-01-27", "x").is_err());
     }
 }

@@ -146,18 +146,17 @@ impl ConversationService {
             .conversations
             .list_chat_list(user, limit, offset, ports.clock.now())
             .await?;
-        let others: BTreeSet<UserId> = page
+        let everyone: BTreeSet<UserId> = page
             .items
             .iter()
             .flat_map(|e| e.participants.iter().map(|p| p.user_id))
-            .filter(|&u| u != user)
             .collect();
-        let presence = if others.is_empty() {
+        let presence = if everyone.is_empty() {
             Default::default()
         } else {
             ports
                 .presence
-                .fetch_presence(others.into_iter().collect())
+                .fetch_presence(everyone.into_iter().collect())
                 .await?
         };
         let items = page

@@ -9,7 +9,9 @@ use crate::{
     error::RepoError,
     events::{Audience, Delivery, ServerEvent, UnreadUpdate},
     ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
-    message::{AppendOutcome, MessageContent, NewMessage, StoredMessage},
+    message::{
+        AppendOutcome, Collision, MessageContent, NewMessage, StoredMessage, classify_collision,
+    },
     rate_limit::RateLimitedAction,
     sequence::ClientSequence,
     time::Timestamp,
@@ -78,7 +80,8 @@ impl MessagingService {
         Self { ports, policies }
     }
 
-    /// Checks, stores once, acknowledges. On a new message, publishes `message:delivered` to
+    /// Checks, stores once, acknowledges. A resend of a stored message is acknowledged with the
+    /// original even when the sender is over the send quota. On a new message, publishes `message:delivered` to
     /// the sending socket, `message:received` to the conversation and `unread_count:updated` to
     /// every other participant; on a resend, only `message:delivered` (with `duplicate`).
     ///
@@ -100,30 +103,36 @@ impl MessagingService {
             .list_conversation_blocks(cmd.conversation_id)
             .await?;
         ensure_not_blocked(cmd.sender_id, &blocks).map_err(SendMessageError::Blocked)?;
-        check_rate(
+        let socket = cmd.socket_id.clone();
+        let new = NewMessage {
+            id: cmd.message_id,
+            conversation_id: cmd.conversation_id,
+            sender_id: cmd.sender_id,
+            sender_device_id: cmd.device_id,
+            client_sequence: cmd.client_sequence,
+            content: cmd.content,
+            client_timestamp: cmd.client_timestamp,
+            created_at: now,
+        };
+        let limited = check_rate(
             ports,
             &self.policies,
             cmd.sender_id,
             RateLimitedAction::MessageSend,
             now,
         )
-        .await?
-        .map_err(SendMessageError::RateLimited)?;
-
-        let socket = cmd.socket_id.clone();
-        let outcome = ports
-            .messages
-            .append(NewMessage {
-                id: cmd.message_id,
-                conversation_id: cmd.conversation_id,
-                sender_id: cmd.sender_id,
-                sender_device_id: cmd.device_id,
-                client_sequence: cmd.client_sequence,
-                content: cmd.content,
-                client_timestamp: cmd.client_timestamp,
-                created_at: now,
-            })
-            .await?;
+        .await?;
+        let outcome = match limited {
+            Ok(()) => ports.messages.append(new).await?,
+            // A resend of a stored message is answered even over the quota (its ack may have
+            // been lost); only then is the extra lookup paid.
+            Err(limited) => match ports.messages.find_message(new.id).await? {
+                Some(original) if classify_collision(&original, &new) == Collision::Duplicate => {
+                    AppendOutcome::Duplicate(original)
+                }
+                _ => return Err(SendMessageError::RateLimited(limited)),
+            },
+        };
         let duplicate = outcome.is_duplicate();
         let mut message = match outcome {
             AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => m,
@@ -152,6 +161,23 @@ impl MessagingService {
             self.fan_out(&conversation, message, now).await;
         }
         Ok(delivery)
+    }
+
+    /// The newest client sequence `sender` committed from `device` in `conversation`: where a
+    /// reorder buffer for that stream starts.
+    ///
+    /// # Errors
+    /// The repository's.
+    pub async fn last_client_sequence(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        device: DeviceId,
+    ) -> Result<Option<ClientSequence>, RepoError> {
+        self.ports
+            .messages
+            .last_client_sequence(conversation, sender, device)
+            .await
     }
 
     /// `message:received` to the room, `unread_count:updated` to every other participant.

@@ -184,3 +184,6 @@ async fn publish(ports: &Ports, audience: Audience, event: ServerEvent) {
         tracing::warn!(error = %error, "publishing an event failed");
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! `MuteService` (contract 4.5).
+
+use mockall::predicate::eq;
+
+use super::{Mocks, NOW, conv, conversation, participant, run, user};
+use crate::{
+    events::{Audience, ServerEvent},
+    mute::{Mute, MuteUntilInPast},
+    rate_limit::{Quota, RateDecision, RateLimitKey, RateLimitedAction},
+    service::{MuteError, RateLimited},
+    time::Timestamp,
+};
+
+const ADA: u128 = 1;
+const BOB: u128 = 2;
+
+fn ada_and_bob() -> Mocks {
+    let mut m = Mocks::new();
+    m.with_conversation(&conversation(
+        conv(1),
+        vec![participant(ADA), participant(BOB)],
+    ));
+    m
+}
+
+fn mute_until(until: Option<Timestamp>) -> Mute {
+    Mute {
+        conversation_id: conv(1),
+        user_id: user(ADA),
+        muted_at: NOW,
+        muted_until: until,
+    }
+}
+
+#[test]
+fn a_muted_until_not_in_the_future_is_refused_before_any_port_call() {
+    for until in [NOW, NOW.plus_millis(-1), Timestamp::EPOCH] {
+        // No expectation at all: any port call but the clock panics.
+        let m = Mocks::new();
+        let got = run(m.services().mutes.mute(user(ADA), conv(1), Some(until)));
+        assert!(
+            matches!(got, Err(MuteError::UntilInPast(MuteUntilInPast))),
+            "{until}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mute_is_stored_and_the_user_is_told() {
+    for until in [
+        None,
+        Some(NOW.plus_millis(1)),
+        Some(NOW.plus_millis(86_400_000)),
+    ] {
+        let mut m = ada_and_bob();
+        m.allow_rate();
+        m.mutes
+            .expect_upsert_mute()
+            .with(eq(mute_until(until)))
+            .times(1)
+            .returning(Ok);
+        let published = m.record_publishes();
+
+        let got = run(m.services().mutes.mute(user(ADA), conv(1), until)).unwrap();
+
+        assert_eq!(got, mute_until(until));
+        assert_eq!(
+            published.take(),
+            vec![(
+                Audience::User(user(ADA)),
+                ServerEvent::ConversationMuted(mute_until(until))
+            )],
+            "{until:?}"
+        );
+    }
+}
+
+#[test]
+fn a_non_participant_cannot_mute_or_unmute() {
+    for unmute in [false, true] {
+        let mut m = ada_and_bob();
+        m.rate_limiter.expect_check().never();
+        m.mutes.expect_upsert_mute().never();
+        m.mutes.expect_delete_mute().never();
+        m.publisher.expect_publish().never();
+        let services = m.services();
+        let got = if unmute {
+            run(services.mutes.unmute(user(3), conv(1))).map(|_| ())
+        } else {
+            run(services.mutes.mute(user(3), conv(1), None)).map(|_| ())
+        };
+        assert!(matches!(got, Err(MuteError::NotParticipant)), "{got:?}");
+    }
+}
+
+#[test]
+fn a_rate_limited_mute_changes_nothing() {
+    let mut m = ada_and_bob();
+    m.rate_limiter
+        .expect_check()
+        .with(
+            eq(RateLimitKey {
+                user_id: user(ADA),
+                action: RateLimitedAction::Mute,
+            }),
+            eq(Quota::per_minute(5)),
+            eq(NOW),
+        )
+        .returning(|_, _, _| {
+            Ok(RateDecision::Limited {
+                retry_after_secs: 4,
+            })
+        });
+    m.mutes.expect_upsert_mute().never();
+    m.publisher.expect_publish().never();
+    let got = run(m.services().mutes.mute(user(ADA), conv(1), None));
+    assert!(
+        matches!(
+            got,
+            Err(MuteError::RateLimited(RateLimited {
+                retry_after_secs: 4
+            }))
+        ),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn an_unmute_tells_the_user_only_when_a_mute_was_lifted() {
+    for lifted in [None, Some(mute_until(None))] {
+        let mut m = ada_and_bob();
+        m.allow_rate();
+        let answer = lifted.clone();
+        m.mutes
+            .expect_delete_mute()
+            .with(eq(conv(1)), eq(user(ADA)))
+            .times(1)
+            .return_once(move |_, _| Ok(answer));
+        let published = m.record_publishes();
+
+        let got = run(m.services().mutes.unmute(user(ADA), conv(1))).unwrap();
+
+        assert_eq!(got, lifted);
+        let want = if lifted.is_some() {
+            vec![(
+                Audience::User(user(ADA)),
+                ServerEvent::ConversationUnmuted {
+                    conversation_id: conv(1),
+                },
+            )]
+        } else {
+            vec![]
+        };
+        assert_eq!(published.take(), want);
+    }
+}

@@ -1,0 +1,157 @@
+//! A real gateway on port 0 for black-box tests, and the runner of the Node suite.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use chat_gateway::{App, Settings, config::Sources};
+use tokio::{process::Command, sync::oneshot, task::JoinHandle};
+
+/// The HS256 secret every test token is signed with.
+pub const SECRET: &str = "blackbox-secret-0123456789";
+
+/// A gateway serving in this process.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+    dropped_database: Option<(String, String)>,
+}
+
+fn settings(database_url: &str) -> Settings {
+    let env: BTreeMap<String, String> = [
+        ("CHAT_BIND", "127.0.0.1:0"),
+        ("CHAT_DATABASE_URL", database_url),
+        ("CHAT_JWT_SECRET", SECRET),
+        ("CHAT_TYPING_TIMEOUT_MS", "800"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Settings::from_sources(&Sources::new(env, BTreeMap::new())).expect("test settings are valid")
+}
+
+impl Server {
+    async fn start(
+        database_url: &str,
+        dir: tempfile::TempDir,
+        dropped_database: Option<(String, String)>,
+    ) -> Self {
+        let app = App::build(settings(database_url))
+            .await
+            .expect("the gateway starts");
+        let addr = app.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop,
+            task,
+            _dir: dir,
+            dropped_database,
+        }
+    }
+
+    /// On a fresh SQLite file.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+        Self::start(&url, dir, None).await
+    }
+
+    /// On a fresh PostgreSQL database, when `CHAT_TEST_DATABASE_URL` is set.
+    pub async fn postgres() -> Option<Self> {
+        let base = std::env::var("CHAT_TEST_DATABASE_URL").ok()?;
+        let name = format!("chat_bb_{}", uuid::Uuid::new_v4().simple());
+        admin(&base, &format!("CREATE DATABASE {name}")).await;
+        let url = match base.rfind('/') {
+            Some(i) => format!("{}/{name}", &base[..i]),
+            None => panic!("CHAT_TEST_DATABASE_URL has no database name"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::start(&url, dir, Some((base, name))).await)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the gateway gracefully and drops its database.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+        if let Some((base, name)) = self.dropped_database {
+            admin(
+                &base,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+}
+
+async fn admin(base: &str, sql: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let db = Database::connect(base)
+        .await
+        .expect("CHAT_TEST_DATABASE_URL is reachable");
+    db.execute_unprepared(sql).await.expect(sql);
+    db.close().await.ok();
+}
+
+fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blackbox")
+}
+
+/// Installs the suite's npm dependency when missing.
+async fn npm_ci(dir: &Path) {
+    if dir.join("node_modules/socket.io-client").exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .await
+        .expect("npm is installed");
+    assert!(status.success(), "npm ci failed in {}", dir.display());
+}
+
+/// Runs every `*.test.mjs` of the suite with `node --test` against `server`.
+pub async fn run_node_suite(server: &Server) {
+    let dir = suite_dir();
+    npm_ci(&dir).await;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no *.test.mjs in {}", dir.display());
+    let output = Command::new("node")
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .args(&files)
+        .current_dir(&dir)
+        .env("CHAT_URL", server.url())
+        .env("CHAT_SECRET", SECRET)
+        .env("CHAT_GATEWAY_BIN", env!("CARGO_BIN_EXE_chat-gateway"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .expect("node is installed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the black-box suite failed (see above)"
+    );
+}
