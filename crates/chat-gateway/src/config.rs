@@ -165,14 +165,14 @@ pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(out)
 }
 
-fn number<T: std::str::FromStr>(
+fn number<T>(
     src: &Sources,
     variable: &'static str,
     default: T,
     min: T,
 ) -> Result<T, ConfigError>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     let Some(raw) = src.get(variable) else {
         return Ok(default);

@@ -1,1 +1,41 @@
-//! Placeholder.
+//! sea-orm adapters of the domain's repository ports, for PostgreSQL and SQLite.
+//!
+//! # Layout
+//! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to date.
+//! - [`SqlUserRepository`], [`SqlConversationRepository`], [`SqlMessageRepository`],
+//!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
+//!   [`DatabaseConnection`] (cheap to clone).
+//! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
+//!   and domain types; `sql`: placeholders and write transactions; `error`: [`StoreError`] and
+//!   the mapping of database errors to `RepoError`.
+//!
+//! # Consistency
+//! Sequences come from `conversations.last_sequence`, incremented in the same transaction as
+//! the message insert (the row lock serialises appends of one conversation on PostgreSQL; on
+//! SQLite write transactions begin `IMMEDIATE`). Idempotency and conflicts are recognised from
+//! unique constraints, never by checking first. Unread counts are always derived.
+
+mod blocks;
+mod chat_list;
+mod config;
+mod conversations;
+mod entities;
+mod error;
+mod history;
+mod mapping;
+mod messages;
+mod mutes;
+mod sql;
+mod users;
+
+pub use sea_orm::DatabaseConnection;
+
+pub use crate::{
+    blocks::SqlBlockRepository,
+    config::{StoreConfig, connect, migrate},
+    conversations::SqlConversationRepository,
+    error::StoreError,
+    messages::SqlMessageRepository,
+    mutes::SqlMuteRepository,
+    users::SqlUserRepository,
+};

@@ -1,0 +1,158 @@
+//! The plain configuration of the verifier: which key, which one algorithm, and which `iss` /
+//! `aud` are expected. Reading it from the environment is `chat-gateway`'s business.
+
+use std::{fmt, str::FromStr};
+
+use secrecy::SecretString;
+
+use crate::error::ParseAlgorithmError;
+
+/// The one JWT algorithm a verifier accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with a shared secret (the default).
+    #[default]
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 and an RSA public key.
+    Rs256,
+    /// ECDSA on P-256 with SHA-256 and an EC public key (PKCS#8 / SPKI PEM).
+    Es256,
+    /// Ed25519 with an Ed25519 public key.
+    EdDsa,
+}
+
+impl JwtAlgorithm {
+    /// The name used in the JWT header and in `CHAT_JWT_ALGORITHM`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    /// Whether this algorithm verifies with a public key (everything but HS256).
+    #[must_use]
+    pub const fn is_asymmetric(self) -> bool {
+        !matches!(self, Self::Hs256)
+    }
+
+    pub(crate) const fn to_jwt(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Hs256 => jsonwebtoken::Algorithm::HS256,
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+}
+
+impl FromStr for JwtAlgorithm {
+    type Err = ParseAlgorithmError;
+
+    /// Accepts exactly `HS256`, `RS256`, `ES256` and `EdDSA` (case-sensitive, as in JWT headers).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "HS256" => Ok(Self::Hs256),
+            "RS256" => Ok(Self::Rs256),
+            "ES256" => Ok(Self::Es256),
+            "EdDSA" => Ok(Self::EdDsa),
+            other => Err(ParseAlgorithmError {
+                given: other.to_owned(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for JwtAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The key tokens are verified with.
+#[derive(Clone)]
+pub enum VerificationKey {
+    /// The HS256 shared secret.
+    Secret(SecretString),
+    /// A PEM public key (`-----BEGIN PUBLIC KEY-----`, or PKCS#1 for RSA); the configured
+    /// algorithm decides how it is parsed.
+    PublicKeyPem(Vec<u8>),
+}
+
+impl fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Secret(_) => f.write_str("Secret([REDACTED])"),
+            Self::PublicKeyPem(pem) => write!(f, "PublicKeyPem({} bytes)", pem.len()),
+        }
+    }
+}
+
+/// How the verifier is built.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The key.
+    pub key: VerificationKey,
+    /// The one accepted algorithm; must agree with the kind of `key`.
+    pub algorithm: JwtAlgorithm,
+    /// When set, `iss` is required and must equal it.
+    pub issuer: Option<String>,
+    /// When set, `aud` is required and must contain it. When unset, `aud` is not checked.
+    pub audience: Option<String>,
+}
+
+impl AuthConfig {
+    /// HS256 with `secret`, no issuer or audience check.
+    #[must_use]
+    pub fn hs256(secret: SecretString) -> Self {
+        Self {
+            key: VerificationKey::Secret(secret),
+            algorithm: JwtAlgorithm::Hs256,
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    /// `algorithm` (RS256, ES256 or EdDSA) with the PEM public key `pem`, no issuer or audience
+    /// check.
+    #[must_use]
+    pub fn public_key(algorithm: JwtAlgorithm, pem: Vec<u8>) -> Self {
+        Self {
+            key: VerificationKey::PublicKeyPem(pem),
+            algorithm,
+            issuer: None,
+            audience: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_parse_exactly() {
+        for alg in [
+            JwtAlgorithm::Hs256,
+            JwtAlgorithm::Rs256,
+            JwtAlgorithm::Es256,
+            JwtAlgorithm::EdDsa,
+        ] {
+            assert_eq!(alg.as_str().parse::<JwtAlgorithm>(), Ok(alg));
+            assert_eq!(alg.to_string(), alg.as_str());
+        }
+        for bad in ["", "hs256", "none", "HS384", "EDDSA", " HS256", "PS256"] {
+            assert!(bad.parse::<JwtAlgorithm>().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let cfg = AuthConfig::hs256(SecretString::from("hunter2-secret"));
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,119 @@
+//! The OpenAPI 3.1 document: its info, the bearer security scheme, the shared schemas and the
+//! reusable problem responses. The paths come from the `#[utoipa::path]` of each handler, as the
+//! router registers them (`routes::api`).
+
+use utoipa::{
+    Modify, OpenApi, ToResponse,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::error::{ErrorCode, Problem};
+
+/// The name of the bearer security scheme the authenticated routes require.
+pub const BEARER: &str = "bearer";
+
+/// `400`: a malformed body, path or query, or a value the rules refuse.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`validation`: a bad or missing field, malformed JSON, a wrong content type, a non-UUID id or an out-of-range query parameter",
+    content_type = "application/problem+json"
+)]
+pub struct BadRequest(pub Problem);
+
+/// `401`: no token, or a bad or expired one.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`unauthorized`: missing, malformed, invalid or expired bearer token",
+    content_type = "application/problem+json"
+)]
+pub struct Unauthorized(pub Problem);
+
+/// `403`: the caller is not a participant (or there is no such conversation).
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`not_participant`: not a participant of this conversation (also for unknown ids)",
+    content_type = "application/problem+json"
+)]
+pub struct Forbidden(pub Problem);
+
+/// `413`: the body is larger than the server accepts.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`validation`: the request body is too large",
+    content_type = "application/problem+json"
+)]
+pub struct PayloadTooLarge(pub Problem);
+
+/// `429`: over the quota.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`rate_limit_exceeded`: retry after `retryAfter` seconds",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds until the request may be retried"))
+)]
+pub struct TooManyRequests(pub Problem);
+
+/// `500`: anything else.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`failed`: an internal error",
+    content_type = "application/problem+json"
+)]
+pub struct InternalError(pub Problem);
+
+/// `503`: storage is down.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`unavailable`: storage is unreachable; the same request may be retried",
+    content_type = "application/problem+json"
+)]
+pub struct ServiceUnavailable(pub Problem);
+
+/// Adds the bearer (JWT) security scheme.
+#[derive(Debug)]
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document's fixed parts.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Chat gateway REST API",
+        description = "Conversations, history, read markers, blocks and mutes of the real-time chat gateway. Errors are `application/problem+json` with a `code`.",
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    modifiers(&BearerScheme),
+    components(
+        schemas(Problem, ErrorCode),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            PayloadTooLarge,
+            TooManyRequests,
+            InternalError,
+            ServiceUnavailable
+        )
+    ),
+    tags(
+        (name = "conversations", description = "Conversations, the chat list and history"),
+        (name = "actions", description = "Read markers, blocks and mutes"),
+        (name = "users", description = "Your blocks and mutes"),
+        (name = "operations", description = "Health, metrics and this document")
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,90 @@
+//! `POST /conversations/{id}/block` and `/unblock`: the REST twins of `block:user` /
+//! `unblock:user` (same effects, socket emissions included).
+
+use axum::{Json, extract::State};
+use chat_domain::{UserId, service::UnblockOutcome};
+
+use crate::{
+    auth::AuthUser,
+    dto::{BlockRequest, BlockResult},
+    error::ApiError,
+    extract::{ConversationPath, JsonBody},
+    state::HttpState,
+};
+
+/// Blocks another participant of the conversation (idempotent).
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/block",
+    tag = "actions",
+    params(("id" = uuid::Uuid, Path, description = "The conversation")),
+    request_body = BlockRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The block stands", body = BlockResult),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
+pub async fn block(
+    State(state): State<HttpState>,
+    user: AuthUser,
+    conversation: ConversationPath,
+    JsonBody(body): JsonBody<BlockRequest>,
+) -> Result<Json<BlockResult>, ApiError> {
+    let block = state
+        .services
+        .blocks
+        .block(
+            user.user_id,
+            conversation.0,
+            UserId::new(body.blocked_user_id),
+        )
+        .await?;
+    Ok(Json(BlockResult::blocked(&block)))
+}
+
+/// Lifts your block of another participant (idempotent).
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/unblock",
+    tag = "actions",
+    params(("id" = uuid::Uuid, Path, description = "The conversation")),
+    request_body = BlockRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "No block of yours stands", body = BlockResult),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
+pub async fn unblock(
+    State(state): State<HttpState>,
+    user: AuthUser,
+    conversation: ConversationPath,
+    JsonBody(body): JsonBody<BlockRequest>,
+) -> Result<Json<BlockResult>, ApiError> {
+    let target = UserId::new(body.blocked_user_id);
+    // Lifted or not blocked in the first place: either way no block of yours stands.
+    let _outcome: UnblockOutcome = state
+        .services
+        .blocks
+        .unblock(user.user_id, conversation.0, target)
+        .await?;
+    Ok(Json(BlockResult::unblocked(
+        conversation.0,
+        body.blocked_user_id,
+    )))
+}

@@ -1,0 +1,81 @@
+//! `POST /conversations/{id}/mute` and `/unmute`: the REST twins of `mute:conversation` /
+//! `unmute:conversation` (same effects, socket emissions included).
+
+use axum::{Json, extract::State};
+
+use crate::{
+    auth::AuthUser,
+    dto::{MuteRequest, MuteResult},
+    error::ApiError,
+    extract::{ConversationPath, OptionalJsonBody},
+    state::HttpState,
+    time_format::parse_optional,
+};
+
+/// Mutes the conversation's notifications, until `mutedUntil` or until unmuted. Messages and
+/// unread counts still flow.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/mute",
+    tag = "actions",
+    params(("id" = uuid::Uuid, Path, description = "The conversation")),
+    request_body(content = MuteRequest, description = "May be left out: muted until unmuted"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The mute in force", body = MuteResult),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
+pub async fn mute(
+    State(state): State<HttpState>,
+    user: AuthUser,
+    conversation: ConversationPath,
+    OptionalJsonBody(body): OptionalJsonBody<MuteRequest>,
+) -> Result<Json<MuteResult>, ApiError> {
+    let until = parse_optional(body.muted_until.as_deref(), "mutedUntil")
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let mute = state
+        .services
+        .mutes
+        .mute(user.user_id, conversation.0, until)
+        .await?;
+    Ok(Json(MuteResult::muted(&mute)))
+}
+
+/// Lifts your mute of the conversation (idempotent). A body, if any, is ignored.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/unmute",
+    tag = "actions",
+    params(("id" = uuid::Uuid, Path, description = "The conversation")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "No mute of yours stands", body = MuteResult),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
+pub async fn unmute(
+    State(state): State<HttpState>,
+    user: AuthUser,
+    conversation: ConversationPath,
+) -> Result<Json<MuteResult>, ApiError> {
+    state
+        .services
+        .mutes
+        .unmute(user.user_id, conversation.0)
+        .await?;
+    Ok(Json(MuteResult::unmuted(conversation.0)))
+}

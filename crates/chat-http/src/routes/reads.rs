@@ -1,0 +1,60 @@
+//! `POST /conversations/{id}/read`: the REST twin of `message:read` (same effects).
+
+use axum::{Json, extract::State};
+use chat_domain::{MessageId, ServerSequence, read_marker::ReadTarget, service::MarkRead};
+
+use crate::{
+    auth::AuthUser,
+    dto::{ReadAck, ReadRequest},
+    error::ApiError,
+    extract::{ConversationPath, JsonBody},
+    state::HttpState,
+    time_format::parse_optional,
+};
+
+/// Moves your read marker forward (never back: an older target is acknowledged and changes
+/// nothing), and tells your devices and the conversation.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/read",
+    tag = "actions",
+    params(("id" = uuid::Uuid, Path, description = "The conversation")),
+    request_body = ReadRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your marker after the read", body = ReadAck),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 500, response = crate::openapi::InternalError),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
+pub async fn mark_read(
+    State(state): State<HttpState>,
+    user: AuthUser,
+    conversation: ConversationPath,
+    JsonBody(body): JsonBody<ReadRequest>,
+) -> Result<Json<ReadAck>, ApiError> {
+    let at = parse_optional(body.last_read_at.as_deref(), "lastReadAt")
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let target = ReadTarget::new(
+        body.last_read_sequence.map(ServerSequence::new),
+        at,
+        body.message_ids.into_iter().map(MessageId::new).collect(),
+    )
+    .map_err(|e| ApiError::validation(e.to_string()))?;
+    let ack = state
+        .services
+        .reads
+        .mark_read(MarkRead {
+            user_id: user.user_id,
+            conversation_id: conversation.0,
+            target,
+        })
+        .await?;
+    Ok(Json(ReadAck::from(ack)))
+}

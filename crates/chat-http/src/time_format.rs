@@ -1,0 +1,123 @@
+//! The wire form of instants: RFC 3339 in UTC with exactly millisecond precision and a `Z`
+//! (`2026-01-27T10:30:01.234Z`), to and from the domain's epoch milliseconds.
+
+use chat_domain::Timestamp;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+/// `0000-01-01T00:00:00.000Z`, the earliest instant with a four-digit year.
+const MIN_MILLIS: i64 = -62_167_219_200_000;
+/// `9999-12-31T23:59:59.999Z`, the latest instant with a four-digit year.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+/// A string that is not an RFC 3339 date-time (or lies outside years 0000..=9999).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} is not an RFC 3339 date-time (like 2026-01-27T10:30:01.234Z)")]
+pub struct InvalidDateTime {
+    /// The field that held it.
+    pub field: &'static str,
+}
+
+/// Formats `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (clamped to years 0000..=9999).
+#[must_use]
+pub fn format_timestamp(at: Timestamp) -> String {
+    let millis = at.millis().clamp(MIN_MILLIS, MAX_MILLIS);
+    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        ),
+        // Unreachable after the clamp; the epoch keeps the function total.
+        Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
+    }
+}
+
+/// Formats an optional instant.
+#[must_use]
+pub fn format_optional(at: Option<Timestamp>) -> Option<String> {
+    at.map(format_timestamp)
+}
+
+/// Parses an RFC 3339 date-time (any offset, any fraction) into epoch milliseconds, rounding
+/// sub-millisecond fractions down.
+///
+/// # Errors
+/// [`InvalidDateTime`] naming `field` when `raw` does not parse or is out of range.
+pub fn parse_timestamp(raw: &str, field: &'static str) -> Result<Timestamp, InvalidDateTime> {
+    let parsed =
+        OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| InvalidDateTime { field })?;
+    let millis = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
+    i64::try_from(millis)
+        .ok()
+        .filter(|m| (MIN_MILLIS..=MAX_MILLIS).contains(m))
+        .map(Timestamp::from_millis)
+        .ok_or(InvalidDateTime { field })
+}
+
+/// Parses an optional RFC 3339 date-time.
+///
+/// # Errors
+/// [`InvalidDateTime`] as [`parse_timestamp`].
+pub fn parse_optional(
+    raw: Option<&str>,
+    field: &'static str,
+) -> Result<Option<Timestamp>, InvalidDateTime> {
+    raw.map(|r| parse_timestamp(r, field)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_exactly_three_fraction_digits_and_a_z() {
+        let cases = [
+            (1_769_509_801_234, "2026-01-27T10:30:01.234Z"),
+            (1_769_509_801_000, "2026-01-27T10:30:01.000Z"),
+            (0, "1970-01-01T00:00:00.000Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (i64::MAX, "9999-12-31T23:59:59.999Z"),
+        ];
+        for (millis, want) in cases {
+            assert_eq!(
+                format_timestamp(Timestamp::from_millis(millis)),
+                want,
+                "{millis}"
+            );
+        }
+    }
+
+    #[test]
+    fn parses_offsets_and_fractions_into_millis() {
+        let cases = [
+            ("2026-01-27T10:30:01.234Z", Some(1_769_509_801_234)),
+            ("2026-01-27T11:30:01.234+01:00", Some(1_769_509_801_234)),
+            ("2026-01-27T10:30:01Z", Some(1_769_509_801_000)),
+            ("2026-01-27T10:30:01.2349Z", Some(1_769_509_801_234)),
+            ("1969-12-31T23:59:59.9995Z", Some(-1)),
+            ("2026-01-27 10:30:01Z", Some(1_769_509_801_000)),
+            ("2026-01-27T10:30:01", None),
+            ("yesterday", None),
+            ("", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                parse_timestamp(raw, "from").ok().map(Timestamp::millis),
+                want,
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn formatting_and_parsing_round_trip() {
+        let at = Timestamp::from_millis(1_769_509_801_234);
+        assert_eq!(parse_timestamp(&format_timestamp(at), "at"), Ok(at));
+        assert_eq!(parse_optional(None, "at"), Ok(None));
+    }
+}

@@ -1,0 +1,143 @@
+//! The chat list: one page in a fixed number of queries, whatever its size (the page, then its
+//! participants, last messages, unread counts, mutes and blocks, each batched by conversation).
+
+use std::collections::{HashMap, HashSet};
+
+use chat_domain::{
+    ConversationId, PageLimit, RepoError, Timestamp, UserId,
+    conversation::{ChatListEntry, ChatListPage},
+};
+use sea_orm::{DatabaseConnection, FromQueryResult, Value};
+use uuid::Uuid;
+
+use crate::{
+    conversations::{participants_of, unread_by_conversation},
+    entities::{blocks, conversations},
+    error::repo_err,
+    mapping::{self, MESSAGE_COLUMNS, MessageRow},
+    sql::{marks, stmt},
+};
+
+#[derive(Debug, FromQueryResult)]
+struct CountRow {
+    n: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MutedRow {
+    conversation_id: Uuid,
+}
+
+/// `user`'s chat list page, newest activity (last message, else creation) first.
+pub(crate) async fn page(
+    db: &DatabaseConnection,
+    user: UserId,
+    limit: PageLimit,
+    offset: u64,
+    now: Timestamp,
+) -> Result<ChatListPage, RepoError> {
+    let backend = db.get_database_backend();
+    let me: Value = user.get().into();
+
+    let total_sql = "SELECT COUNT(*) AS n FROM participants WHERE user_id = ? AND left_at IS NULL";
+    let total = CountRow::find_by_statement(stmt(backend, total_sql, vec![me.clone()]))
+        .one(db)
+        .await
+        .map_err(repo_err)?
+        .map_or(0, |r| mapping::to_count(r.n));
+
+    let page_sql = "SELECT c.* FROM participants p JOIN conversations c ON c.id = p.conversation_id \
+                    WHERE p.user_id = ? AND p.left_at IS NULL \
+                    ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC \
+                    LIMIT ? OFFSET ?";
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let values = vec![me.clone(), i64::from(limit.get()).into(), offset.into()];
+    let rows = conversations::Model::find_by_statement(stmt(backend, page_sql, values))
+        .all(db)
+        .await
+        .map_err(repo_err)?;
+    if rows.is_empty() {
+        return Ok(ChatListPage {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let in_ids = marks(ids.len());
+    let id_values = || ids.iter().map(|&id| Value::from(id));
+
+    let mut participants: HashMap<Uuid, Vec<_>> = HashMap::new();
+    for row in participants_of(db, &ids).await? {
+        participants
+            .entry(row.participant.conversation_id)
+            .or_default()
+            .push(mapping::participant(row)?);
+    }
+
+    let last_sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM conversations c JOIN messages m \
+         ON m.conversation_id = c.id AND m.server_sequence = c.last_sequence \
+         LEFT JOIN users u ON u.id = m.sender_id WHERE c.id IN ({in_ids})"
+    );
+    let mut last: HashMap<Uuid, _> = HashMap::new();
+    let last_rows = MessageRow::find_by_statement(stmt(backend, &last_sql, id_values().collect()))
+        .all(db)
+        .await
+        .map_err(repo_err)?;
+    for row in last_rows {
+        last.insert(row.message.conversation_id, mapping::message(row)?);
+    }
+
+    let unread: HashMap<ConversationId, u64> = unread_by_conversation(db, user, Some(&ids))
+        .await?
+        .into_iter()
+        .collect();
+
+    let muted_sql = format!(
+        "SELECT conversation_id FROM mutes WHERE user_id = ? AND conversation_id IN ({in_ids}) \
+         AND (muted_until IS NULL OR muted_until > ?)"
+    );
+    let mut values = vec![me.clone()];
+    values.extend(id_values());
+    values.push(mapping::time_value(backend, now)?);
+    let muted: HashSet<Uuid> = MutedRow::find_by_statement(stmt(backend, &muted_sql, values))
+        .all(db)
+        .await
+        .map_err(repo_err)?
+        .into_iter()
+        .map(|r| r.conversation_id)
+        .collect();
+
+    let blocks_sql = format!(
+        "SELECT * FROM blocks WHERE conversation_id IN ({in_ids}) AND (blocker_id = ? OR blocked_id = ?)"
+    );
+    let mut values: Vec<Value> = id_values().collect();
+    values.extend([me.clone(), me]);
+    let blocks = blocks::Model::find_by_statement(stmt(backend, &blocks_sql, values))
+        .all(db)
+        .await
+        .map_err(repo_err)?;
+
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = ConversationId::new(row.id);
+        let created_at = mapping::from_datetime(row.created_at)?;
+        let updated_at = match row.last_message_at {
+            Some(at) => mapping::from_datetime(at)?,
+            None => created_at,
+        };
+        let here = blocks.iter().filter(|b| b.conversation_id == row.id);
+        items.push(ChatListEntry {
+            conversation_id: id,
+            kind: mapping::kind(&row.kind)?,
+            participants: participants.remove(&row.id).unwrap_or_default(),
+            last_message: last.remove(&row.id),
+            unread_count: unread.get(&id).copied().unwrap_or(0),
+            muted: muted.contains(&row.id),
+            blocked_by_me: here.clone().any(|b| b.blocker_id == user.get()),
+            blocked_me: here.clone().any(|b| b.blocked_id == user.get()),
+            updated_at,
+        });
+    }
+    Ok(ChatListPage { items, total })
+}

@@ -1,0 +1,133 @@
+//! Connecting: a plain config struct and [`connect`].
+
+use std::time::Duration;
+
+use chat_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode},
+};
+
+use crate::error::StoreError;
+
+/// How to reach the database. Only the gateway reads the environment; it fills this in.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// `postgres://user@host:5432/db`, `sqlite:///path/chat.db?mode=rwc` or `sqlite::memory:`.
+    pub url: String,
+    /// Largest pool size (forced to 1 for an in-memory SQLite database).
+    pub max_connections: u32,
+    /// Connections kept open.
+    pub min_connections: u32,
+    /// How long to wait for a pooled connection before giving up (`RepoError::Unavailable`).
+    pub acquire_timeout: Duration,
+    /// How long to wait for a new connection.
+    pub connect_timeout: Duration,
+    /// SQLite only: how long a writer waits for the write lock before failing.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl StoreConfig {
+    /// A config for `url` with the defaults: 10 connections, 5 s timeouts, 5 s busy timeout.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            min_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+
+    fn is_sqlite_memory(&self) -> bool {
+        self.is_sqlite() && (self.url.contains(":memory:") || self.url.contains("mode=memory"))
+    }
+}
+
+impl std::fmt::Debug for StoreConfig {
+    // The URL may carry a password: only its scheme is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.url.split(':').next().unwrap_or_default();
+        f.debug_struct("StoreConfig")
+            .field("url", &format_args!("{scheme}:…"))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
+            .finish()
+    }
+}
+
+/// Opens a connection pool. SQLite databases get WAL journaling and a busy timeout, so that
+/// concurrent writers wait for each other instead of failing; an in-memory SQLite database is
+/// held on exactly one connection (it disappears with its last connection).
+///
+/// # Errors
+/// [`StoreError::Connect`] when the database cannot be reached.
+pub async fn connect(cfg: &StoreConfig) -> Result<DatabaseConnection, StoreError> {
+    let mut opts = ConnectOptions::new(cfg.url.clone());
+    opts.max_connections(cfg.max_connections.max(1))
+        .min_connections(cfg.min_connections.min(cfg.max_connections))
+        .acquire_timeout(cfg.acquire_timeout)
+        .connect_timeout(cfg.connect_timeout)
+        .sqlx_logging(false);
+    if cfg.is_sqlite_memory() {
+        opts.max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    if cfg.is_sqlite() {
+        let busy = cfg.sqlite_busy_timeout;
+        let wal = !cfg.is_sqlite_memory();
+        opts.map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
+            let o = o.busy_timeout(busy).foreign_keys(true);
+            if wal {
+                o.journal_mode(SqliteJournalMode::Wal)
+            } else {
+                o
+            }
+        });
+    }
+    Database::connect(opts).await.map_err(StoreError::Connect)
+}
+
+/// Brings the schema up to date (idempotent).
+///
+/// # Errors
+/// [`StoreError::Migrate`] when a migration fails.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(db, None).await.map_err(StoreError::Migrate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_url_credentials() {
+        let cfg = StoreConfig::new("postgres://chat:s3cret@db:5432/chat");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres:"));
+    }
+
+    #[test]
+    fn in_memory_sqlite_urls_are_recognised() {
+        for (url, memory) in [
+            ("sqlite::memory:", true),
+            ("sqlite://file.db?mode=memory", true),
+            ("sqlite:///tmp/chat.db?mode=rwc", false),
+            ("postgres://h/memory", false),
+        ] {
+            assert_eq!(StoreConfig::new(url).is_sqlite_memory(), memory, "{url}");
+        }
+    }
+}

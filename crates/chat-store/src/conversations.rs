@@ -1,0 +1,309 @@
+//! [`SqlConversationRepository`]: conversations, participants and read markers.
+
+use chat_domain::{
+    ConversationId, PageLimit, RepoError, ServerSequence, Timestamp, UserId,
+    conversation::{ChatListPage, Conversation, Created, OneToOnePair},
+    ports::ConversationRepository,
+    read_marker::{MarkerMove, ReadMarker},
+    resume::ConversationHead,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::{
+    chat_list,
+    entities::conversations,
+    error::{is_unique_violation, repo_err},
+    mapping::{self, PARTICIPANT_COLUMNS, ParticipantRow},
+    sql::{begin_write, finish, marks, retry_busy, stmt},
+};
+
+/// Conversations, participants and read markers, in `conversations` and `participants`.
+#[derive(Debug, Clone)]
+pub struct SqlConversationRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlConversationRepository {
+    /// A repository over `db`.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Inserts the pair's conversation unless its `direct_key` is taken; whether it did.
+    async fn insert_one_to_one(
+        &self,
+        pair: OneToOnePair,
+        id: ConversationId,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let backend = self.db.get_database_backend();
+        let now = mapping::time_value(backend, now)?;
+        let [low, high] = pair.users().map(|u| sea_orm::Value::from(u.get()));
+        let users_sql = "INSERT INTO users (id, name, created_at) VALUES (?, NULL, ?), (?, NULL, ?) \
+                         ON CONFLICT (id) DO NOTHING";
+        let conv_sql = "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence) \
+                        VALUES (?, ?, ?, ?, 0) ON CONFLICT (direct_key) DO NOTHING";
+        let part_sql = "INSERT INTO participants (conversation_id, user_id, joined_at, last_read_sequence) \
+                        VALUES (?, ?, ?, 0), (?, ?, ?, 0)";
+        let kind = chat_domain::ConversationKind::OneToOne.as_str();
+        let created = retry_busy(|| async {
+            let txn = begin_write(&self.db).await?;
+            let result = async {
+                let users = vec![low.clone(), now.clone(), high.clone(), now.clone()];
+                txn.execute_raw(stmt(backend, users_sql, users)).await?;
+                let conv = vec![id.get().into(), kind.into(), pair.key().into(), now.clone()];
+                let inserted = txn
+                    .execute_raw(stmt(backend, conv_sql, conv))
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if inserted {
+                    let parts = vec![
+                        id.get().into(),
+                        low.clone(),
+                        now.clone(),
+                        id.get().into(),
+                        high.clone(),
+                        now.clone(),
+                    ];
+                    txn.execute_raw(stmt(backend, part_sql, parts)).await?;
+                }
+                Ok(inserted)
+            }
+            .await;
+            finish(txn, result).await
+        })
+        .await;
+        match created {
+            Ok(inserted) => Ok(inserted),
+            // `new_id` is already another conversation's id.
+            Err(e) if is_unique_violation(&e) => Err(RepoError::Conflict),
+            Err(e) => Err(repo_err(e)),
+        }
+    }
+
+    async fn load(&self, row: conversations::Model) -> Result<Conversation, RepoError> {
+        let participants = participants_of(&self.db, &[row.id]).await?;
+        Ok(Conversation {
+            id: ConversationId::new(row.id),
+            kind: mapping::kind(&row.kind)?,
+            created_at: mapping::from_datetime(row.created_at)?,
+            last_sequence: mapping::to_seq(row.last_sequence)?,
+            participants: mapping::all(participants, mapping::participant)?,
+        })
+    }
+}
+
+/// The participants (names included) of the given conversations, oldest joiner first.
+pub(crate) async fn participants_of(
+    db: &DatabaseConnection,
+    conversations: &[Uuid],
+) -> Result<Vec<ParticipantRow>, RepoError> {
+    if conversations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {PARTICIPANT_COLUMNS} FROM participants p LEFT JOIN users u ON u.id = p.user_id \
+         WHERE p.conversation_id IN ({}) ORDER BY p.joined_at, p.user_id",
+        marks(conversations.len())
+    );
+    let values = conversations.iter().map(|&c| c.into()).collect();
+    ParticipantRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+        .all(db)
+        .await
+        .map_err(repo_err)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct UnreadRow {
+    conversation_id: Uuid,
+    unread: i64,
+}
+
+/// Derived unread counts of `user`'s active conversations (only `within`, when given).
+pub(crate) async fn unread_by_conversation(
+    db: &DatabaseConnection,
+    user: UserId,
+    within: Option<&[Uuid]>,
+) -> Result<Vec<(ConversationId, u64)>, RepoError> {
+    let mut values = vec![user.get().into()];
+    let mut filter = String::new();
+    if let Some(ids) = within {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        filter = format!(" AND p.conversation_id IN ({})", marks(ids.len()));
+        values.extend(ids.iter().map(|&c| c.into()));
+    }
+    let sql = format!(
+        "SELECT p.conversation_id AS conversation_id, COUNT(m.id) AS unread \
+         FROM participants p LEFT JOIN messages m ON m.conversation_id = p.conversation_id \
+         AND m.server_sequence > p.last_read_sequence AND m.sender_id <> p.user_id \
+         WHERE p.user_id = ? AND p.left_at IS NULL{filter} GROUP BY p.conversation_id"
+    );
+    let rows = UnreadRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+        .all(db)
+        .await
+        .map_err(repo_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                ConversationId::new(r.conversation_id),
+                mapping::to_count(r.unread),
+            )
+        })
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MarkerRow {
+    last_read_sequence: i64,
+    last_read_at: Option<time::OffsetDateTime>,
+}
+
+impl MarkerRow {
+    fn marker(self) -> Result<ReadMarker, RepoError> {
+        Ok(ReadMarker {
+            sequence: mapping::to_seq(self.last_read_sequence)?,
+            read_at: self.last_read_at.map(mapping::from_datetime).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HeadRow {
+    id: Uuid,
+    last_sequence: i64,
+}
+
+#[async_trait::async_trait]
+impl ConversationRepository for SqlConversationRepository {
+    async fn find_or_create_one_to_one(
+        &self,
+        pair: OneToOnePair,
+        new_id: ConversationId,
+        now: Timestamp,
+    ) -> Result<(Conversation, Created), RepoError> {
+        let created = if self.insert_one_to_one(pair, new_id, now).await? {
+            Created::New
+        } else {
+            Created::Existing
+        };
+        let row = conversations::Entity::find()
+            .filter(conversations::Column::DirectKey.eq(pair.key()))
+            .one(&self.db)
+            .await
+            .map_err(repo_err)?
+            .ok_or_else(|| RepoError::internal("one-to-one conversation vanished"))?;
+        Ok((self.load(row).await?, created))
+    }
+
+    async fn find_conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>, RepoError> {
+        let row = conversations::Entity::find_by_id(id.get())
+            .one(&self.db)
+            .await
+            .map_err(repo_err)?;
+        match row {
+            Some(row) => self.load(row).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_conversation_heads(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<ConversationHead>, RepoError> {
+        let sql = "SELECT c.id, c.last_sequence FROM participants p \
+                   JOIN conversations c ON c.id = p.conversation_id \
+                   WHERE p.user_id = ? AND p.left_at IS NULL ORDER BY c.id";
+        let backend = self.db.get_database_backend();
+        let rows = HeadRow::find_by_statement(stmt(backend, sql, vec![user.get().into()]))
+            .all(&self.db)
+            .await
+            .map_err(repo_err)?;
+        mapping::all(rows, |r| {
+            Ok(ConversationHead {
+                conversation_id: ConversationId::new(r.id),
+                last_sequence: mapping::to_seq(r.last_sequence)?,
+            })
+        })
+    }
+
+    async fn list_chat_list(
+        &self,
+        user: UserId,
+        limit: PageLimit,
+        offset: u64,
+        now: Timestamp,
+    ) -> Result<ChatListPage, RepoError> {
+        chat_list::page(&self.db, user, limit, offset, now).await
+    }
+
+    async fn advance_read_marker(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        proposed: ServerSequence,
+        now: Timestamp,
+    ) -> Result<MarkerMove, RepoError> {
+        let backend = self.db.get_database_backend();
+        let proposed = mapping::seq_value(proposed);
+        // The proposal clamped to the conversation's newest sequence.
+        let clamped = "(SELECT CASE WHEN c.last_sequence < ? THEN c.last_sequence ELSE ? END \
+                       FROM conversations c WHERE c.id = participants.conversation_id)";
+        let sql = format!(
+            "UPDATE participants SET last_read_sequence = {clamped}, last_read_at = ? \
+             WHERE conversation_id = ? AND user_id = ? AND last_read_sequence < {clamped} \
+             RETURNING last_read_sequence, last_read_at"
+        );
+        let values = vec![
+            proposed.into(),
+            proposed.into(),
+            mapping::time_value(backend, now)?,
+            conversation.get().into(),
+            user.get().into(),
+            proposed.into(),
+            proposed.into(),
+        ];
+        let moved = retry_busy(|| {
+            MarkerRow::find_by_statement(stmt(backend, &sql, values.clone())).one(&self.db)
+        })
+        .await
+        .map_err(repo_err)?;
+        if let Some(row) = moved {
+            return Ok(MarkerMove::Advanced(row.marker()?));
+        }
+        let current = "SELECT last_read_sequence, last_read_at FROM participants \
+                       WHERE conversation_id = ? AND user_id = ?";
+        let values = vec![conversation.get().into(), user.get().into()];
+        MarkerRow::find_by_statement(stmt(backend, current, values))
+            .one(&self.db)
+            .await
+            .map_err(repo_err)?
+            .ok_or(RepoError::NotFound)?
+            .marker()
+            .map(MarkerMove::Unchanged)
+    }
+
+    async fn unread_count(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<u64, RepoError> {
+        let within = [conversation.get()];
+        let counts = unread_by_conversation(&self.db, user, Some(&within)).await?;
+        Ok(counts.first().map_or(0, |&(_, n)| n))
+    }
+
+    async fn unread_counts(&self, user: UserId) -> Result<Vec<(ConversationId, u64)>, RepoError> {
+        unread_by_conversation(&self.db, user, None).await
+    }
+}

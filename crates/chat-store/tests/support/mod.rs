@@ -1,0 +1,122 @@
+//! Test databases: a fresh SQLite file, and a fresh PostgreSQL database per test when
+//! `CHAT_TEST_DATABASE_URL` names a server.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chat_store::{
+    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
+    SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
+};
+use chat_testkit::contract::Repositories;
+use sea_orm::ConnectionTrait;
+use tempfile::TempDir;
+
+/// Every repository over one connection pool.
+pub fn repositories(db: &DatabaseConnection) -> Repositories {
+    Repositories {
+        users: Arc::new(SqlUserRepository::new(db.clone())),
+        conversations: Arc::new(SqlConversationRepository::new(db.clone())),
+        messages: Arc::new(SqlMessageRepository::new(db.clone())),
+        blocks: Arc::new(SqlBlockRepository::new(db.clone())),
+        mutes: Arc::new(SqlMuteRepository::new(db.clone())),
+    }
+}
+
+/// A fresh SQLite database in a temporary file (real concurrency: several connections, WAL),
+/// not yet migrated. Keep the directory alive as long as the database.
+pub async fn sqlite_file() -> (TempDir, DatabaseConnection) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let cfg = StoreConfig::new(format!("sqlite://{}?mode=rwc", path.display()));
+    let db = connect(&cfg).await.unwrap();
+    (dir, db)
+}
+
+/// A fresh, empty PostgreSQL database, dropped by [`PgDatabase::drop_now`].
+pub struct PgDatabase {
+    base_url: String,
+    name: String,
+    pub db: DatabaseConnection,
+}
+
+impl PgDatabase {
+    /// Creates `chat_t_<random>` on the server of `CHAT_TEST_DATABASE_URL`; `None` (after saying
+    /// so) when the variable is unset.
+    pub async fn create() -> Option<Self> {
+        let Ok(base_url) = std::env::var("CHAT_TEST_DATABASE_URL") else {
+            eprintln!("skipped: CHAT_TEST_DATABASE_URL not set");
+            return None;
+        };
+        let name = format!("chat_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = connect(&StoreConfig {
+            max_connections: 1,
+            ..StoreConfig::new(&base_url)
+        })
+        .await
+        .expect("CHAT_TEST_DATABASE_URL is reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let cfg = StoreConfig {
+            max_connections: 20,
+            ..StoreConfig::new(with_database(&base_url, &name))
+        };
+        let db = connect(&cfg).await.unwrap();
+        Some(Self { base_url, name, db })
+    }
+
+    /// Closes the pool and drops the database, best effort.
+    pub async fn drop_now(self) {
+        let _ = self.db.close().await;
+        if let Ok(admin) = connect(&StoreConfig {
+            max_connections: 1,
+            ..StoreConfig::new(&self.base_url)
+        })
+        .await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            if let Err(e) = admin.execute_unprepared(&sql).await {
+                eprintln!("could not drop {}: {e}", self.name);
+            }
+            let _ = admin.close().await;
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let (head, rest) = url.split_at(authority_start);
+    let (authority, path_and_query) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let query = path_and_query
+        .find('?')
+        .map_or("", |i| &path_and_query[i..]);
+    format!("{head}{authority}/{name}{query}")
+}
+
+/// Runs `check` on a fresh migrated PostgreSQL database and drops it afterwards, even when the
+/// check fails; does nothing (but say so) without `CHAT_TEST_DATABASE_URL`.
+pub async fn with_postgres<F, Fut>(check: F)
+where
+    F: FnOnce(DatabaseConnection) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let outcome = tokio::spawn(check(pg.db.clone())).await;
+    pg.drop_now().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Migrates and hands back the repositories.
+pub async fn migrated(db: &DatabaseConnection) -> Repositories {
+    migrate(db).await.unwrap();
+    repositories(db)
+}

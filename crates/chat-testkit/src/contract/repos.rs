@@ -1,0 +1,64 @@
+//! The repository contracts: what the docs of [`UserRepository`], [`ConversationRepository`],
+//! [`MessageRepository`], [`BlockRepository`] and [`MuteRepository`] promise, checked against
+//! one storage backend's [`Repositories`]. Every check uses fresh random ids, so suites may
+//! share a backend (and run while others use it).
+//!
+//! [`UserRepository`]: chat_domain::ports::UserRepository
+//! [`ConversationRepository`]: chat_domain::ports::ConversationRepository
+//! [`MessageRepository`]: chat_domain::ports::MessageRepository
+//! [`BlockRepository`]: chat_domain::ports::BlockRepository
+//! [`MuteRepository`]: chat_domain::ports::MuteRepository
+
+mod blocks;
+mod chat_list;
+mod concurrency;
+mod conversations;
+mod fixtures;
+mod history;
+mod messages;
+mod mutes;
+mod read_markers;
+mod users;
+
+use super::Repositories;
+
+pub use self::concurrency::append_concurrency_contract;
+
+/// Users: created once, named when a name is given.
+pub async fn user_repository_contract(r: &Repositories) {
+    users::run(r).await;
+}
+
+/// Conversations, participants, read markers, unread counts and the chat list.
+pub async fn conversation_repository_contract(r: &Repositories) {
+    conversations::run(r).await;
+    read_markers::run(r).await;
+    chat_list::run(r).await;
+}
+
+/// Appends (sequences, duplicates, conflicts), reads by id, history pages, read targets,
+/// pending messages and client sequences.
+pub async fn message_repository_contract(r: &Repositories) {
+    messages::run(r).await;
+    history::run(r).await;
+}
+
+/// Blocks: idempotent, per conversation and direction, listed and lifted.
+pub async fn block_repository_contract(r: &Repositories) {
+    blocks::run(r).await;
+}
+
+/// Mutes: replaced, expiring, listed and lifted.
+pub async fn mute_repository_contract(r: &Repositories) {
+    mutes::run(r).await;
+}
+
+/// Every repository contract, the concurrency one included.
+pub async fn run_repository_contracts(r: &Repositories) {
+    user_repository_contract(r).await;
+    conversation_repository_contract(r).await;
+    message_repository_contract(r).await;
+    block_repository_contract(r).await;
+    mute_repository_contract(r).await;
+    append_concurrency_contract(r).await;
+}

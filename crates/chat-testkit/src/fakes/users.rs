@@ -1,0 +1,50 @@
+//! The fake [`UserRepository`].
+
+use chat_domain::{
+    error::RepoError,
+    ids::UserId,
+    ports::UserRepository,
+    time::Timestamp,
+    user::{DisplayName, User},
+};
+
+use super::FakeDb;
+
+/// Users in a [`FakeDb`].
+#[derive(Debug, Clone)]
+pub struct FakeUserRepository {
+    db: FakeDb,
+}
+
+impl FakeUserRepository {
+    /// Over `db`.
+    #[must_use]
+    pub fn new(db: FakeDb) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl UserRepository for FakeUserRepository {
+    async fn upsert_user(
+        &self,
+        id: UserId,
+        name: Option<DisplayName>,
+        now: Timestamp,
+    ) -> Result<(), RepoError> {
+        let mut state = self.db.open()?;
+        let user = state.users.entry(id).or_insert(User {
+            id,
+            name: None,
+            created_at: now,
+        });
+        if name.is_some() {
+            user.name = name;
+        }
+        Ok(())
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        Ok(self.db.open()?.users.get(&id).cloned())
+    }
+}
