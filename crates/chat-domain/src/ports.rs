@@ -112,7 +112,8 @@ pub struct HistoryPage {
 #[async_trait::async_trait]
 pub trait MessageRepository: Send + Sync {
     /// Appends a message, assigning the next server sequence of its conversation in the same
-    /// transaction as the insert (gap-free under concurrency).
+    /// transaction as the insert (gap-free under concurrency). A created message's
+    /// `sender_name` may be left `None` (the caller knows the participants).
     ///
     /// # Errors
     /// MUST return `AppendOutcome::Duplicate` (not an error) with the original when this sender

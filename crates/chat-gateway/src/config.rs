@@ -165,12 +165,7 @@ pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(out)
 }
 
-fn number<T>(
-    src: &Sources,
-    variable: &'static str,
-    default: T,
-    min: T,
-) -> Result<T, ConfigError>
+fn number<T>(src: &Sources, variable: &'static str, default: T, min: T) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {

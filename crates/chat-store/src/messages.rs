@@ -7,7 +7,7 @@ use chat_domain::{
     ports::{HistoryPage, MessageRepository},
     read_marker::ReadTarget,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Value};
 
 use crate::{
     error::{is_unique_violation, repo_err},
@@ -54,6 +54,9 @@ impl SqlMessageRepository {
         row: &MessageValues,
     ) -> Result<Option<i64>, DbErr> {
         let backend = self.db.get_database_backend();
+        if backend == DbBackend::Postgres {
+            return self.insert_next_in_one_statement(msg, row).await;
+        }
         let txn = begin_write(&self.db).await?;
         let bump = "UPDATE conversations SET last_sequence = last_sequence + 1, \
                     last_message_at = ? WHERE id = ? RETURNING last_sequence AS seq";
@@ -82,6 +85,38 @@ impl SqlMessageRepository {
         }
         .await;
         finish(txn, result).await
+    }
+
+    /// PostgreSQL: the sequence bump and the insert as one statement, so one round trip. The
+    /// statement is its own transaction: the row lock on the conversation serialises appends,
+    /// and a unique violation rolls the bump back with the insert (no gap).
+    async fn insert_next_in_one_statement(
+        &self,
+        msg: &NewMessage,
+        row: &MessageValues,
+    ) -> Result<Option<i64>, DbErr> {
+        let sql = "WITH bumped AS (UPDATE conversations SET last_sequence = last_sequence + 1, \
+                   last_message_at = ? WHERE id = ? RETURNING last_sequence) \
+                   INSERT INTO messages (id, conversation_id, sender_id, sender_device_id, \
+                   client_sequence, server_sequence, content, client_timestamp, created_at) \
+                   SELECT ?, ?, ?, ?, ?, bumped.last_sequence, ?, ?, ? FROM bumped \
+                   RETURNING server_sequence AS seq";
+        let values = vec![
+            row.created_at.clone(),
+            msg.conversation_id.get().into(),
+            msg.id.get().into(),
+            msg.conversation_id.get().into(),
+            msg.sender_id.get().into(),
+            msg.sender_device_id.as_str().into(),
+            row.client_sequence.into(),
+            msg.content.as_str().into(),
+            msg.client_timestamp.map(|t| t.millis()).into(),
+            row.created_at.clone(),
+        ];
+        let inserted = SequenceRow::find_by_statement(stmt(DbBackend::Postgres, sql, values))
+            .one(&self.db)
+            .await?;
+        Ok(inserted.and_then(|r| r.seq))
     }
 
     /// After a unique violation: the row holding the colliding key decides.
@@ -154,21 +189,12 @@ impl MessageRepository for SqlMessageRepository {
         };
         match retry_busy(|| self.insert_next(&msg, &row)).await {
             Ok(Some(seq)) => {
-                let name_sql = "SELECT name FROM users WHERE id = ?";
-                let name = self
-                    .db
-                    .query_one_raw(stmt(backend, name_sql, vec![msg.sender_id.get().into()]))
-                    .await
-                    .map_err(repo_err)?
-                    .map(|row| row.try_get::<Option<String>>("", "name"))
-                    .transpose()
-                    .map_err(repo_err)?
-                    .flatten();
                 Ok(AppendOutcome::Created(StoredMessage {
                     id: msg.id,
                     conversation_id: msg.conversation_id,
                     sender_id: msg.sender_id,
-                    sender_name: mapping::display_name(name)?,
+                    // The caller knows the participants' names; no extra query here.
+                    sender_name: None,
                     sender_device_id: msg.sender_device_id,
                     client_sequence: msg.client_sequence,
                     server_sequence: mapping::to_seq(seq)?,

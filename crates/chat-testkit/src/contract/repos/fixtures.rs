@@ -95,12 +95,22 @@ pub(super) fn numbered(
 
 /// Appends and expects a fresh message.
 pub(super) async fn append_created(r: &Repositories, msg: NewMessage) -> StoredMessage {
-    match r.messages.append(msg).await.unwrap() {
+    let mut stored = match r.messages.append(msg).await.unwrap() {
         AppendOutcome::Created(m) => m,
         AppendOutcome::Duplicate(m) => {
             panic!("expected a new message, got a duplicate of {:?}", m.id)
         }
+    };
+    // `append` may leave the sender's name out; reads carry it. Fill it in to compare.
+    if stored.sender_name.is_none() {
+        stored.sender_name = r
+            .users
+            .find_user(stored.sender_id)
+            .await
+            .unwrap()
+            .and_then(|u| u.name);
     }
+    stored
 }
 
 /// Sends `content` from `sender` at `created`.

@@ -67,7 +67,6 @@ async fn an_appended_message_is_stored_as_given(r: &Repositories) {
     assert_eq!(stored.id, msg.id);
     assert_eq!(stored.conversation_id, conv.id);
     assert_eq!(stored.sender_id, ada);
-    assert_eq!(stored.sender_name, Some(name("Ada")));
     assert_eq!(stored.sender_device_id, device("web-1"));
     assert_eq!(stored.client_sequence, Some(ClientSequence::new(7)));
     assert_eq!(stored.server_sequence, seq(1));
