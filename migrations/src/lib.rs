@@ -9,7 +9,8 @@
 //! # Tables
 //! `users`, `conversations` (with the per-conversation `last_sequence` counter and the unique
 //! `direct_key` of one-to-one pairs), `participants` (with read markers), `messages` (unique per
-//! `(conversation_id, server_sequence)` and per sender device client sequence), `blocks`, `mutes`.
+//! `(conversation_id, server_sequence)` and per sender device client sequence), `blocks`, `mutes`;
+//! `conversations.context_version` (added later) versions what a send checks.
 
 /// Re-exported so that callers can run [`Migrator`] without naming sea-orm-migration.
 pub use sea_orm_migration::MigratorTrait;
@@ -22,6 +23,7 @@ mod m20261125_000003_create_participants;
 mod m20261125_000004_create_messages;
 mod m20261125_000005_create_blocks;
 mod m20261125_000006_create_mutes;
+mod m20261126_000007_add_context_version;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_messages::Migration),
             Box::new(m20261125_000005_create_blocks::Migration),
             Box::new(m20261125_000006_create_mutes::Migration),
+            Box::new(m20261126_000007_add_context_version::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (jsonwebtoken's default is 60).
-pub const LEEWAY_SECS: u64 = 30;
+pub const LEEWAY_SECS: u64 = chat_domain::ports::TOKEN_LEEWAY_SECS;
 
 /// Longest token accepted, in bytes; longer ones are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;

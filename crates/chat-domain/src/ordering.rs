@@ -93,18 +93,19 @@ struct HeldItem<T> {
 #[derive(Debug)]
 pub struct ReorderBuffer<T> {
     policy: ReorderPolicy,
-    next: Option<u64>,
+    /// The client sequence expected next.
+    next: u64,
     held: BTreeMap<u64, HeldItem<T>>,
 }
 
 impl<T> ReorderBuffer<T> {
-    /// A buffer that knows the last committed client sequence of the stream, if any. With none
-    /// known, the first message offered sets the pace.
+    /// A buffer that knows the last committed client sequence of the stream, if any. A stream
+    /// with nothing committed starts at 1 (a 0 passes straight through).
     #[must_use]
     pub fn new(last_committed: Option<ClientSequence>, policy: ReorderPolicy) -> Self {
         Self {
             policy,
-            next: last_committed.map(|s| s.get().saturating_add(1)),
+            next: last_committed.map_or(1, |s| s.get().saturating_add(1)),
             held: BTreeMap::new(),
         }
     }
@@ -112,33 +113,32 @@ impl<T> ReorderBuffer<T> {
     /// Offers a message with its client sequence at `now`.
     pub fn offer(&mut self, seq: ClientSequence, item: T, now: Timestamp) -> Offer<T> {
         let seq = seq.get();
-        match self.next {
-            Some(next) if seq > next => {
-                if self.held.contains_key(&seq) {
-                    // A second message with a held sequence: the store will refuse or
-                    // recognise it; holding it would lose the first.
-                    return Offer::Release(vec![item]);
-                }
-                self.held.insert(
-                    seq,
-                    HeldItem {
-                        item,
-                        deadline: now.plus_millis(self.policy.max_wait_ms),
-                    },
-                );
-                if self.held.len() > self.policy.max_held {
-                    Offer::Release(self.release_up_to(u64::MAX))
-                } else {
-                    Offer::Held
-                }
-            }
-            Some(next) if seq < next => Offer::Release(vec![item]),
-            _ => {
-                self.next = Some(seq.saturating_add(1));
-                let mut out = vec![item];
-                out.extend(self.release_contiguous());
-                Offer::Release(out)
-            }
+        if seq < self.next {
+            // Late (its gap was given up) or already committed: the store decides its fate.
+            return Offer::Release(vec![item]);
+        }
+        if seq == self.next {
+            self.next = seq.saturating_add(1);
+            let mut out = vec![item];
+            out.extend(self.release_contiguous());
+            return Offer::Release(out);
+        }
+        if self.held.contains_key(&seq) {
+            // A second message with a held sequence: the store will refuse or recognise it;
+            // holding it would lose the first.
+            return Offer::Release(vec![item]);
+        }
+        self.held.insert(
+            seq,
+            HeldItem {
+                item,
+                deadline: now.plus_millis(self.policy.max_wait_ms),
+            },
+        );
+        if self.held.len() > self.policy.max_held {
+            Offer::Release(self.release_up_to(u64::MAX))
+        } else {
+            Offer::Held
         }
     }
 
@@ -174,7 +174,7 @@ impl<T> ReorderBuffer<T> {
         let released = std::mem::replace(&mut self.held, rest);
         let mut out = Vec::with_capacity(released.len());
         for (seq, h) in released {
-            self.next = Some(seq.saturating_add(1));
+            self.next = seq.saturating_add(1);
             out.push(h.item);
         }
         out.extend(self.release_contiguous());
@@ -183,14 +183,9 @@ impl<T> ReorderBuffer<T> {
 
     fn release_contiguous(&mut self) -> Vec<T> {
         let mut out = Vec::new();
-        while let Some(next) = self.next {
-            match self.held.remove(&next) {
-                Some(h) => {
-                    out.push(h.item);
-                    self.next = Some(next.saturating_add(1));
-                }
-                None => break,
-            }
+        while let Some(h) = self.held.remove(&self.next) {
+            out.push(h.item);
+            self.next = self.next.saturating_add(1);
         }
         out
     }
@@ -222,6 +217,14 @@ mod tests {
         assert!(!o.is_idle());
         o.finish(b);
         assert!(o.is_idle());
+    }
+
+    #[test]
+    fn a_fresh_stream_starts_at_one() {
+        let mut b = ReorderBuffer::new(None, ReorderPolicy::default());
+        assert_eq!(b.offer(cs(3), 3, at(0)), Offer::Held);
+        assert_eq!(b.offer(cs(2), 2, at(1)), Offer::Held);
+        assert_eq!(b.offer(cs(1), 1, at(2)), Offer::Release(vec![1, 2, 3]));
     }
 
     #[test]

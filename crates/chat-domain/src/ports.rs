@@ -28,7 +28,8 @@ use crate::{
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Creates the user if missing; when `name` is given, sets it as the display name.
+    /// Creates the user if missing; when `name` is given, sets it as the display name. A changed
+    /// name moves the [`ContextVersion`] of every conversation of the user.
     async fn upsert_user(
         &self,
         id: UserId,
@@ -59,6 +60,12 @@ pub trait ConversationRepository: Send + Sync {
         &self,
         id: ConversationId,
     ) -> Result<Option<Conversation>, RepoError>;
+
+    /// What a send checks, read at one version; `None` when the conversation does not exist.
+    async fn fetch_send_context(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<SendContext>, RepoError>;
 
     /// Every conversation `user` is an active participant of, with its newest sequence.
     async fn list_conversation_heads(
@@ -98,6 +105,55 @@ pub trait ConversationRepository: Send + Sync {
     async fn unread_counts(&self, user: UserId) -> Result<Vec<(ConversationId, u64)>, RepoError>;
 }
 
+/// The version of what a send checks in a conversation (participants, their names, blocks,
+/// mutes). Every change to those moves it; an append conditioned on it refuses to commit when
+/// the checks were made on an older state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ContextVersion(pub u64);
+
+/// What a send needs to know about a conversation, read at one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendContext {
+    /// The conversation with its participants and their names. Read markers may be older than
+    /// the version; nothing is decided on them.
+    pub conversation: Conversation,
+    /// The blocks standing in it.
+    pub blocks: Vec<Block>,
+    /// The participants' mutes of it, expired or not.
+    pub mutes: Vec<Mute>,
+    /// The version all of the above was read at.
+    pub version: ContextVersion,
+}
+
+/// Another participant's state right after an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientState {
+    /// Who.
+    pub user_id: UserId,
+    /// Messages others sent after their marker, the new one included.
+    pub unread_count: u64,
+    /// Their marker.
+    pub last_read_sequence: ServerSequence,
+    /// When it last moved.
+    pub last_read_at: Option<Timestamp>,
+}
+
+/// The result of an append conditioned on a context version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckedAppend {
+    /// The version was current: the append happened (or was a resend).
+    Done {
+        /// Created or duplicate, as [`MessageRepository::append`].
+        outcome: AppendOutcome,
+        /// For a created message: every other active participant, with unread counts after
+        /// it. Empty for a duplicate.
+        recipients: Vec<RecipientState>,
+    },
+    /// The version moved since the context was read: nothing was stored. Read the context
+    /// again, check again, retry.
+    StaleContext,
+}
+
 /// A page of history, ascending by sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryPage {
@@ -122,6 +178,18 @@ pub trait MessageRepository: Send + Sync {
     /// sequence is taken by another id. Recognised from the unique constraints, never by
     /// checking first.
     async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError>;
+
+    /// [`Self::append`], but only while the conversation's context version is `expected`; a
+    /// created message also reports the other active participants' unread counts. On
+    /// PostgreSQL this is one statement (one round trip).
+    ///
+    /// # Errors
+    /// As [`Self::append`]; `RepoError::NotFound` for an unknown conversation.
+    async fn append_if_current(
+        &self,
+        msg: NewMessage,
+        expected: ContextVersion,
+    ) -> Result<CheckedAppend, RepoError>;
 
     /// A message by id.
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError>;
@@ -163,7 +231,8 @@ pub trait MessageRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait BlockRepository: Send + Sync {
-    /// Stores the block; when it already stands, returns the existing one unchanged.
+    /// Stores the block; when it already stands, returns the existing one unchanged. A new
+    /// block moves the conversation's [`ContextVersion`].
     async fn insert_block(&self, block: Block) -> Result<Block, RepoError>;
 
     /// The blocks standing in a conversation.
@@ -178,7 +247,8 @@ pub trait BlockRepository: Send + Sync {
     /// The blocks `user` made or is subject to.
     async fn list_blocks_involving(&self, user: UserId) -> Result<Vec<Block>, RepoError>;
 
-    /// Lifts the block; returns it when it stood.
+    /// Lifts the block; returns it when it stood (then the conversation's [`ContextVersion`]
+    /// moves).
     async fn delete_block(
         &self,
         conversation: ConversationId,
@@ -191,7 +261,8 @@ pub trait BlockRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait MuteRepository: Send + Sync {
-    /// Stores the mute, replacing any earlier one of the same user and conversation.
+    /// Stores the mute, replacing any earlier one of the same user and conversation, and moves
+    /// the conversation's [`ContextVersion`].
     async fn upsert_mute(&self, mute: Mute) -> Result<Mute, RepoError>;
 
     /// The user's mute of a conversation, expired or not.
@@ -204,7 +275,8 @@ pub trait MuteRepository: Send + Sync {
     /// The user's mutes in force at `now`, oldest first.
     async fn list_user_mutes(&self, user: UserId, now: Timestamp) -> Result<Vec<Mute>, RepoError>;
 
-    /// Lifts the mute; returns it when there was one.
+    /// Lifts the mute; returns it when there was one (then the conversation's
+    /// [`ContextVersion`] moves).
     async fn delete_mute(
         &self,
         conversation: ConversationId,
@@ -325,6 +397,9 @@ pub struct VerifiedToken {
     /// `exp`.
     pub expires_at: Timestamp,
 }
+
+/// How far past `exp` (or before `nbf`) a token is still accepted: the contract's 30 s.
+pub const TOKEN_LEEWAY_SECS: u64 = 30;
 
 /// Why a token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -66,6 +66,7 @@ fn device(who: u128, name: &str) -> Device {
 /// The services over fakes, and handles on the fakes to look inside.
 struct World {
     services: Services,
+    ports: Ports,
     repos: Repositories,
     db: FakeDb,
     publisher: RecordingPublisher,
@@ -107,12 +108,35 @@ impl World {
             ids: Arc::new(SequentialIds::starting_at(0xC0_0001)),
         };
         Self {
-            services: Services::new(ports, Policies::default()),
+            services: Services::new(ports.clone(), Policies::default()),
+            ports,
             repos,
             db,
             publisher,
             clock,
         }
+    }
+
+    /// The services of another node over the same storage, rate limits and broker: its own send
+    /// context cache, which this node's blocks and mutes do not invalidate.
+    fn other_node(&self) -> Services {
+        Services::new(self.ports.clone(), Policies::default())
+    }
+
+    /// The message events (`message:delivered` / `message:received`) published since the last
+    /// `clear`.
+    fn message_events(&self) -> Vec<ServerEvent> {
+        self.publisher
+            .events()
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| {
+                matches!(
+                    e,
+                    ServerEvent::MessageDelivered(_) | ServerEvent::MessageReceived(_)
+                )
+            })
+            .collect()
     }
 
     /// Authenticates with the user's token, joins the rooms, connects.
@@ -816,9 +840,8 @@ async fn presence_is_announced_when_the_first_device_comes_and_the_last_goes() {
     );
 }
 
-/// Contract 4.1: a resend "returns the original ack … and counts nothing again". The service
-/// checks the rate limit before `append` recognises the duplicate, so a resend is counted
-/// against the quota and, once the quota is spent, refused instead of acked.
+/// Contract 4.1: a resend "returns the original ack". Over the quota, the service looks the id up
+/// and still answers a resend of a stored message with the original.
 #[tokio::test]
 async fn a_resend_is_acked_even_when_the_send_quota_is_spent() {
     let (world, c) = World::ada_and_bob_online().await;
@@ -831,5 +854,112 @@ async fn a_resend_is_acked_even_when_the_send_quota_is_spent() {
     assert!(
         matches!(&resent, Ok(d) if d.duplicate && d.message == original.message),
         "{resent:?}"
+    );
+}
+
+/// The first sends cache the conversation's send context; a block placed afterwards on the
+/// same node (which forgets the cached context) stops the very next send, both ways.
+#[tokio::test]
+async fn a_block_placed_after_a_cached_send_is_enforced_on_the_next_send() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let (ada, bob) = (device(ADA, "laptop"), device(BOB, "laptop"));
+    world.send(&ada, c, 1, "hi").await.unwrap();
+    world.send(&bob, c, 2, "hi back").await.unwrap();
+
+    world
+        .services
+        .blocks
+        .block(user(ADA), c, user(BOB))
+        .await
+        .unwrap();
+    world.publisher.clear();
+
+    let cases = [
+        (&bob, 3, BlockSide::UserBlocked),
+        (&ada, 4, BlockSide::YouBlocked),
+    ];
+    for (from, n, side) in cases {
+        let got = world.send(from, c, n, "still there?").await;
+        assert!(
+            matches!(got, Err(SendMessageError::Blocked(s)) if s == side),
+            "{from:?}: {got:?}"
+        );
+    }
+    assert_eq!(sequences_of(&world.db.messages_of(c)), vec![1, 2]);
+    assert!(world.publisher.events().is_empty());
+}
+
+/// A change made on another node does not reach this node's cache: the append conditioned on
+/// the cached version refuses, the send reads the context again and obeys it (a block, a mute).
+#[tokio::test]
+async fn a_block_placed_on_another_node_after_a_cached_send_is_enforced_on_the_next_send() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let other = world.other_node();
+    let (ada, bob) = (device(ADA, "laptop"), device(BOB, "laptop"));
+    world.send(&ada, c, 1, "hi").await.unwrap();
+    world.send(&bob, c, 2, "hi back").await.unwrap();
+
+    other.blocks.block(user(ADA), c, user(BOB)).await.unwrap();
+    world.publisher.clear();
+    let cases = [
+        (&bob, 3, BlockSide::UserBlocked),
+        (&ada, 4, BlockSide::YouBlocked),
+    ];
+    for (from, n, side) in cases {
+        let got = world.send(from, c, n, "still there?").await;
+        assert!(
+            matches!(got, Err(SendMessageError::Blocked(s)) if s == side),
+            "{from:?}: {got:?}"
+        );
+    }
+    assert_eq!(sequences_of(&world.db.messages_of(c)), vec![1, 2]);
+    assert!(world.message_events().is_empty());
+}
+
+#[tokio::test]
+async fn a_mute_placed_on_another_node_after_a_cached_send_flags_the_next_unread_update() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let other = world.other_node();
+    let ada = device(ADA, "laptop");
+    world.send(&ada, c, 1, "hi").await.unwrap();
+
+    other.mutes.mute(user(BOB), c, None).await.unwrap();
+    world.publisher.clear();
+    world.send(&ada, c, 2, "psst").await.unwrap();
+    let muted: Vec<_> = world
+        .unread_updates_to(BOB)
+        .iter()
+        .map(|u| (u.unread_count, u.muted))
+        .collect();
+    assert_eq!(muted, vec![(2, true)], "Ada's two messages, flagged muted");
+}
+
+/// Contract 4.5: once the block is lifted, both may send again. Here this node's cache holds the
+/// blocked context (read when the block refused a send) and the block is lifted on another
+/// node: the refusal is decided on the cached context, no storage call ever sees the newer
+/// version, and Bob stays refused until this node's cache entry goes.
+#[tokio::test]
+
+async fn a_block_lifted_on_another_node_is_lifted_on_the_next_send() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let other = world.other_node();
+    let bob = device(BOB, "laptop");
+    world.send(&bob, c, 1, "hi").await.unwrap();
+    other.blocks.block(user(ADA), c, user(BOB)).await.unwrap();
+    let refused = world.send(&bob, c, 2, "hello?").await;
+    assert!(
+        matches!(
+            refused,
+            Err(SendMessageError::Blocked(BlockSide::UserBlocked))
+        ),
+        "{refused:?}"
+    );
+
+    let lifted = other.blocks.unblock(user(ADA), c, user(BOB)).await.unwrap();
+    assert!(matches!(lifted, UnblockOutcome::Lifted(_)), "{lifted:?}");
+    let back = world.send(&bob, c, 3, "back").await;
+    assert!(
+        matches!(&back, Ok(d) if d.message.server_sequence == seq(2)),
+        "{back:?}"
     );
 }

@@ -30,6 +30,8 @@ use crate::{config::Settings, telemetry};
 
 /// How long a shutdown waits for accepted sends to be answered.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for sockets to close, then for HTTP requests to finish.
+const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 
 /// A built gateway, bound to its address, not yet serving.
 pub struct App {
@@ -239,19 +241,35 @@ impl App {
         } = self;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "chat gateway listening");
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = async move {
             shutdown.await;
             tracing::info!("shutting down: draining sends");
             if !sockets.drain(DRAIN_LIMIT).await {
                 tracing::warn!("some sends were still in flight after the drain limit");
             }
-            io.close().await;
+            if tokio::time::timeout(CLOSE_LIMIT, io.close()).await.is_err() {
+                tracing::warn!("closing the sockets took too long");
+            }
             tracing::info!("sockets closed");
+            let _ = stopped_tx.send(());
         };
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("serving failed")
+        let serve = axum::serve(listener, router).with_graceful_shutdown(stop);
+        // Once the sockets are closed, in-flight HTTP requests get a bounded time to finish.
+        let deadline = async {
+            if stopped_rx.await.is_ok() {
+                tokio::time::sleep(CLOSE_LIMIT).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve => served.context("serving failed"),
+            () = deadline => {
+                tracing::warn!("connections still open after the shutdown limit; exiting");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chat_domain::{
     ConversationId, DeviceId, ServerSequence, SocketId,
-    ports::TokenError,
+    ports::{TOKEN_LEEWAY_SECS, TokenError},
     service::{AuthError, ConnectRequest},
 };
 use serde::Serialize;
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use crate::{
     dto::{HandshakeAuth, ReceivedOut, unread_map},
     events, metrics,
-    names::{conversation_room, device_room, outbound, user_room},
+    names::{conversation_room, device_room, outbound, socket_room, user_room},
     send::SendActor,
     state::{SocketState, SocketUser},
     wire_time,
@@ -134,6 +134,7 @@ pub(crate) async fn authenticate<A: Adapter>(
     let mut joined = vec![
         user_room(user.user_id),
         device_room(user.user_id, &user.device_id),
+        socket_room(&user.socket_id),
     ];
     joined.extend(user.rooms.iter().map(|c| conversation_room(*c)));
     s.join(joined);
@@ -258,14 +259,16 @@ struct ExpiredOut {
     timestamp: String,
 }
 
-/// Disconnects the socket when its token expires without a refresh.
+/// Disconnects the socket when its token expires (past the leeway) without a refresh.
 async fn expire_token<A: Adapter>(
     s: SocketRef<A>,
     state: SocketState,
     mut expiry: watch::Receiver<chat_domain::Timestamp>,
 ) {
+    // The same leeway as verification: a token accepted at the handshake is not expired here.
+    let leeway_ms = i64::try_from(TOKEN_LEEWAY_SECS * 1_000).unwrap_or(i64::MAX);
     loop {
-        let at = *expiry.borrow_and_update();
+        let at = expiry.borrow_and_update().plus_millis(leeway_ms);
         let ms = at.millis_since(state.clock.now()).max(0);
         let wait = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
         tokio::select! {

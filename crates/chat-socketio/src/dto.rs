@@ -42,6 +42,9 @@ pub struct SendIn {
     message_id: String,
     client_timestamp: Option<i64>,
     client_sequence: Option<u64>,
+    /// Informational (the sending device is the socket's), but type-checked like every field.
+    #[serde(rename = "clientDeviceId")]
+    _client_device_id: Option<String>,
 }
 
 /// A validated `message:send`.

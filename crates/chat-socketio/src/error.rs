@@ -100,13 +100,17 @@ impl Failure {
     /// The ack body of a failure: `{error: {code, message, retryAfter?, reason?}}`.
     #[must_use]
     pub fn ack(&self) -> FailureAck {
-        FailureAck {
-            error: FailureBody {
-                code: self.code.as_str(),
-                message: self.message.clone(),
-                retry_after: self.retry_after,
-                reason: self.reason,
-            },
+        FailureAck { error: self.body() }
+    }
+
+    /// `{code, message, retryAfter?, reason?}`.
+    #[must_use]
+    pub fn body(&self) -> FailureBody {
+        FailureBody {
+            code: self.code.as_str(),
+            message: self.message.clone(),
+            retry_after: self.retry_after,
+            reason: self.reason,
         }
     }
 }

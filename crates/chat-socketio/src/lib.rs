@@ -74,7 +74,7 @@ pub fn local_layer(config: SocketConfig, state: SocketState) -> (SocketIoLayer, 
         .with_state(state)
         .build_layer();
     io.ns(
-        "/",
+        names::NAMESPACE,
         connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
     );
     (layer, io)

@@ -1,6 +1,6 @@
 //! Event and room names: spelled here once, used everywhere else through these items.
 
-use chat_domain::{ConversationId, DeviceId, UserId};
+use chat_domain::{ConversationId, DeviceId, SocketId, UserId};
 
 /// Client → server events (contract section 4).
 pub mod inbound {
@@ -27,6 +27,9 @@ pub mod inbound {
     /// Refresh the token.
     pub const AUTH: &str = "auth";
 }
+
+/// The one namespace.
+pub const NAMESPACE: &str = "/";
 
 /// Server → client events (contract sections 4 and 5).
 pub mod outbound {
@@ -76,6 +79,12 @@ pub fn user_room(user: UserId) -> String {
 #[must_use]
 pub fn device_room(user: UserId, device: &DeviceId) -> String {
     format!("device:{user}:{device}")
+}
+
+/// `socket:{socketId}`: one socket (socketioxide puts no socket in a room of its own id).
+#[must_use]
+pub fn socket_room(socket: &SocketId) -> String {
+    format!("socket:{socket}")
 }
 
 /// `conversation:{conversationId}`: every socket in a conversation.

@@ -1,7 +1,7 @@
 //! The `EventPublisher` port over socketioxide: events to rooms, and room membership. With a
 //! remote adapter (Redis) both reach every node.
 
-use std::{str::FromStr, sync::OnceLock};
+use std::sync::OnceLock;
 
 use chat_domain::{
     ConversationId, RepoError, UserId,
@@ -9,13 +9,13 @@ use chat_domain::{
     ports::EventPublisher,
 };
 use serde::Serialize;
-use socketioxide::{SocketIo, adapter::Adapter, operators::BroadcastOperators, socket::Sid};
+use socketioxide::{SocketIo, adapter::Adapter, operators::BroadcastOperators};
 
 use crate::{
     dto::{
         BlockOut, DeliveredOut, MuteOut, PresenceOut, ReceiptOut, ReceivedOut, TypingOut, UnreadOut,
     },
-    names::{conversation_room, device_room, outbound, user_room},
+    names::{NAMESPACE, conversation_room, device_room, outbound, socket_room, user_room},
 };
 
 /// Publishes the domain's events through a `SocketIo` handle, attached once it is built (the
@@ -35,12 +35,6 @@ impl<A: Adapter> Default for SocketIoEventPublisher<A> {
 
 fn unattached() -> RepoError {
     RepoError::unavailable("the Socket.IO server is not running")
-}
-
-const NAMESPACE: &str = "/";
-
-fn sid(socket: &chat_domain::SocketId) -> Result<Sid, RepoError> {
-    Sid::from_str(socket.as_str()).map_err(|e| RepoError::internal(e.to_string()))
 }
 
 impl<A: Adapter> SocketIoEventPublisher<A> {
@@ -69,9 +63,11 @@ impl<A: Adapter> SocketIoEventPublisher<A> {
         Ok(match audience {
             Audience::User(u) => ns.to(user_room(*u)),
             Audience::Device(u, d) => ns.to(device_room(*u, d)),
-            Audience::Socket(s) => ns.to(sid(s)?),
+            Audience::Socket(s) => ns.to(socket_room(s)),
             Audience::Conversation(c) => ns.to(conversation_room(*c)),
-            Audience::ConversationExcept(c, s) => ns.to(conversation_room(*c)).except(sid(s)?),
+            Audience::ConversationExcept(c, s) => {
+                ns.to(conversation_room(*c)).except(socket_room(s))
+            }
         })
     }
 }

@@ -80,7 +80,7 @@ struct FailedPayload<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     conversation_id: Option<&'a str>,
     status: &'static str,
-    error: crate::error::FailureAck,
+    error: crate::error::FailureBody,
 }
 
 /// The ids a failing payload named, for the error event (best effort, before validation).
@@ -141,7 +141,7 @@ pub(crate) fn answer<A: Adapter, T: Serialize>(
                     message_id: context.message_id.as_deref(),
                     conversation_id: context.conversation_id.as_deref(),
                     status: "failed",
-                    error: failure.ack(),
+                    error: failure.body(),
                 };
                 let _ = s.emit(outbound::MESSAGE_FAILED, &failed);
             }

@@ -7,8 +7,12 @@ use crate::{
     entities::blocks,
     error::{is_foreign_key_violation, repo_err},
     mapping,
-    sql::{retry_busy, stmt},
+    sql::stmt,
+    versions::{Moves, change_and_bump},
 };
+
+/// How many times a block is stored again after it was lifted between its insert and its read.
+const INSERT_ATTEMPTS: usize = 3;
 
 /// Blocks, in the `blocks` table.
 #[derive(Debug, Clone)]
@@ -37,26 +41,47 @@ impl SqlBlockRepository {
 impl BlockRepository for SqlBlockRepository {
     async fn insert_block(&self, block: Block) -> Result<Block, RepoError> {
         let backend = self.db.get_database_backend();
-        // The no-op update makes the statement return the standing row, untouched, atomically.
-        let sql = "INSERT INTO blocks (conversation_id, blocker_id, blocked_id, blocked_at) \
-                   VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id, blocker_id, blocked_id) \
-                   DO UPDATE SET blocked_at = blocks.blocked_at RETURNING *";
-        let values = vec![
-            block.conversation_id.get().into(),
-            block.blocker_id.get().into(),
-            block.blocked_id.get().into(),
-            mapping::time_value(backend, block.blocked_at)?,
-        ];
-        let stored = retry_busy(|| {
-            blocks::Model::find_by_statement(stmt(backend, sql, values.clone())).one(&self.db)
-        })
-        .await;
-        match stored {
-            Ok(Some(row)) => mapping::block(row),
-            Ok(None) => Err(RepoError::internal("upsert returned no row")),
-            Err(e) if is_foreign_key_violation(&e) => Err(RepoError::NotFound),
-            Err(e) => Err(repo_err(e)),
+        // Only a new block moves the version; a standing one is returned untouched. When it is
+        // lifted between the insert and the read, the insert is tried again.
+        let insert = "INSERT INTO blocks (conversation_id, blocker_id, blocked_id, blocked_at) \
+                      VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id, blocker_id, blocked_id) \
+                      DO NOTHING RETURNING *";
+        let key = || -> Vec<Value> {
+            vec![
+                block.conversation_id.get().into(),
+                block.blocker_id.get().into(),
+                block.blocked_id.get().into(),
+            ]
+        };
+        let mut values = key();
+        values.push(mapping::time_value(backend, block.blocked_at)?);
+        for _ in 0..INSERT_ATTEMPTS {
+            let inserted = change_and_bump(
+                &self.db,
+                insert,
+                values.clone(),
+                Moves::TheirConversation,
+                |b: &blocks::Model| b.conversation_id,
+            )
+            .await;
+            match inserted {
+                Ok(rows) => {
+                    if let Some(row) = rows.into_iter().next() {
+                        return mapping::block(row);
+                    }
+                }
+                Err(e) if is_foreign_key_violation(&e) => return Err(RepoError::NotFound),
+                Err(e) => return Err(repo_err(e)),
+            }
+            let standing = "SELECT * FROM blocks WHERE conversation_id = ? AND blocker_id = ? \
+                            AND blocked_id = ?";
+            if let Some(existing) = self.rows(standing, key()).await?.into_iter().next() {
+                return Ok(existing);
+            }
         }
+        Err(RepoError::unavailable(
+            "the block kept being lifted while it was stored",
+        ))
     }
 
     async fn list_conversation_blocks(
@@ -87,7 +112,6 @@ impl BlockRepository for SqlBlockRepository {
         blocker: UserId,
         blocked: UserId,
     ) -> Result<Option<Block>, RepoError> {
-        let backend = self.db.get_database_backend();
         let sql = "DELETE FROM blocks WHERE conversation_id = ? AND blocker_id = ? \
                    AND blocked_id = ? RETURNING *";
         let values = vec![
@@ -95,11 +119,17 @@ impl BlockRepository for SqlBlockRepository {
             blocker.get().into(),
             blocked.get().into(),
         ];
-        retry_busy(|| {
-            blocks::Model::find_by_statement(stmt(backend, sql, values.clone())).one(&self.db)
-        })
+        change_and_bump(
+            &self.db,
+            sql,
+            values,
+            Moves::TheirConversation,
+            |b: &blocks::Model| b.conversation_id,
+        )
         .await
         .map_err(repo_err)?
+        .into_iter()
+        .next()
         .map(mapping::block)
         .transpose()
     }

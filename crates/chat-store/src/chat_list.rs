@@ -11,11 +11,12 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use uuid::Uuid;
 
 use crate::{
-    conversations::{participants_of, unread_by_conversation},
+    conversations::participants_of,
     entities::{blocks, conversations},
     error::repo_err,
     mapping::{self, MESSAGE_COLUMNS, MessageRow},
     sql::{marks, stmt},
+    unread::unread_by_conversation,
 };
 
 #[derive(Debug, FromQueryResult)]
@@ -67,7 +68,7 @@ pub(crate) async fn page(
     let id_values = || ids.iter().map(|&id| Value::from(id));
 
     let mut participants: HashMap<Uuid, Vec<_>> = HashMap::new();
-    for row in participants_of(db, &ids).await? {
+    for row in participants_of(db, &ids).await.map_err(repo_err)? {
         participants
             .entry(row.participant.conversation_id)
             .or_default()

@@ -3,12 +3,13 @@
 use chat_domain::{
     ConversationId, PageLimit, RepoError, ServerSequence, Timestamp, UserId,
     conversation::{ChatListPage, Conversation, Created, OneToOnePair},
-    ports::ConversationRepository,
+    ports::{ConversationRepository, SendContext},
     read_marker::{MarkerMove, ReadMarker},
     resume::ConversationHead,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter,
 };
 use uuid::Uuid;
 
@@ -17,7 +18,9 @@ use crate::{
     entities::conversations,
     error::{is_unique_violation, repo_err},
     mapping::{self, PARTICIPANT_COLUMNS, ParticipantRow},
+    send_context,
     sql::{begin_write, finish, marks, retry_busy, stmt},
+    unread::unread_by_conversation,
 };
 
 /// Conversations, participants and read markers, in `conversations` and `participants`.
@@ -87,22 +90,18 @@ impl SqlConversationRepository {
     }
 
     async fn load(&self, row: conversations::Model) -> Result<Conversation, RepoError> {
-        let participants = participants_of(&self.db, &[row.id]).await?;
-        Ok(Conversation {
-            id: ConversationId::new(row.id),
-            kind: mapping::kind(&row.kind)?,
-            created_at: mapping::from_datetime(row.created_at)?,
-            last_sequence: mapping::to_seq(row.last_sequence)?,
-            participants: mapping::all(participants, mapping::participant)?,
-        })
+        let participants = participants_of(&self.db, &[row.id])
+            .await
+            .map_err(repo_err)?;
+        mapping::conversation(row, participants)
     }
 }
 
 /// The participants (names included) of the given conversations, oldest joiner first.
-pub(crate) async fn participants_of(
-    db: &DatabaseConnection,
+pub(crate) async fn participants_of<C: ConnectionTrait>(
+    db: &C,
     conversations: &[Uuid],
-) -> Result<Vec<ParticipantRow>, RepoError> {
+) -> Result<Vec<ParticipantRow>, DbErr> {
     if conversations.is_empty() {
         return Ok(Vec::new());
     }
@@ -115,49 +114,6 @@ pub(crate) async fn participants_of(
     ParticipantRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await
-        .map_err(repo_err)
-}
-
-#[derive(Debug, FromQueryResult)]
-struct UnreadRow {
-    conversation_id: Uuid,
-    unread: i64,
-}
-
-/// Derived unread counts of `user`'s active conversations (only `within`, when given).
-pub(crate) async fn unread_by_conversation(
-    db: &DatabaseConnection,
-    user: UserId,
-    within: Option<&[Uuid]>,
-) -> Result<Vec<(ConversationId, u64)>, RepoError> {
-    let mut values = vec![user.get().into()];
-    let mut filter = String::new();
-    if let Some(ids) = within {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        filter = format!(" AND p.conversation_id IN ({})", marks(ids.len()));
-        values.extend(ids.iter().map(|&c| c.into()));
-    }
-    let sql = format!(
-        "SELECT p.conversation_id AS conversation_id, COUNT(m.id) AS unread \
-         FROM participants p LEFT JOIN messages m ON m.conversation_id = p.conversation_id \
-         AND m.server_sequence > p.last_read_sequence AND m.sender_id <> p.user_id \
-         WHERE p.user_id = ? AND p.left_at IS NULL{filter} GROUP BY p.conversation_id"
-    );
-    let rows = UnreadRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
-        .all(db)
-        .await
-        .map_err(repo_err)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                ConversationId::new(r.conversation_id),
-                mapping::to_count(r.unread),
-            )
-        })
-        .collect())
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -215,6 +171,13 @@ impl ConversationRepository for SqlConversationRepository {
             Some(row) => self.load(row).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    async fn fetch_send_context(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<SendContext>, RepoError> {
+        send_context::fetch(&self.db, id).await
     }
 
     async fn list_conversation_heads(

@@ -8,13 +8,24 @@
 //! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
 //!   and domain types; `sql`: placeholders and write transactions; `error`: [`StoreError`] and
 //!   the mapping of database errors to `RepoError`.
+//! - `append`: the message write path; `send_context`: what a send checks, read at one
+//!   version; `versions`: writes that move a conversation's context version; `unread`: derived
+//!   unread counts.
 //!
 //! # Consistency
 //! Sequences come from `conversations.last_sequence`, incremented in the same transaction as
 //! the message insert (the row lock serialises appends of one conversation on PostgreSQL; on
 //! SQLite write transactions begin `IMMEDIATE`). Idempotency and conflicts are recognised from
 //! unique constraints, never by checking first. Unread counts are always derived.
+//!
+//! `conversations.context_version` versions what a send checks (participants' names, blocks,
+//! mutes): every write that changes those increments it in the same transaction (on
+//! PostgreSQL the same statement). It lives on the conversation's row, so a bump takes the
+//! same row lock as an append. An append conditioned on a version (`append_if_current`)
+//! checks it under that lock: it either commits before the change, or sees the new version
+//! and stores nothing.
 
+mod append;
 mod blocks;
 mod chat_list;
 mod config;
@@ -25,8 +36,11 @@ mod history;
 mod mapping;
 mod messages;
 mod mutes;
+mod send_context;
 mod sql;
+mod unread;
 mod users;
+mod versions;
 
 pub use sea_orm::DatabaseConnection;
 

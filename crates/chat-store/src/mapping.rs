@@ -2,14 +2,17 @@
 //! millisecond precision; on SQLite they are written as fixed-width RFC 3339 text
 //! (`2026-11-25T21:39:34.980Z`) so that text comparison and ordering follow time.
 
-use crate::entities::{blocks, messages, mutes, participants, users};
+use crate::entities::{blocks, conversations, messages, mutes, participants, users};
 use chat_domain::{
     Block, ClientSequence, ConversationId, ConversationKind, DeviceId, DisplayName, MessageContent,
     MessageId, Mute, Participant, RepoError, ServerSequence, StoredMessage, Timestamp, UserId,
+    conversation::Conversation,
+    ports::{ContextVersion, RecipientState},
     user::User,
 };
 use sea_orm::{DbBackend, FromQueryResult, Value};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// The columns of a [`MessageRow`], for `SELECT … FROM messages m LEFT JOIN users u …`.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.*, u.name AS sender_name";
@@ -31,6 +34,15 @@ pub(crate) struct ParticipantRow {
     #[sea_orm(nested)]
     pub participant: participants::Model,
     pub name: Option<String>,
+}
+
+/// Another participant right after an append: marker and unread count.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct RecipientRow {
+    pub user_id: Uuid,
+    pub last_read_sequence: i64,
+    pub last_read_at: Option<OffsetDateTime>,
+    pub unread: i64,
 }
 
 fn corrupt(what: &str) -> RepoError {
@@ -106,6 +118,18 @@ pub(crate) fn to_count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// A context version as stored.
+pub(crate) fn version_value(v: ContextVersion) -> Result<i64, RepoError> {
+    i64::try_from(v.0).map_err(|_| RepoError::internal("context version too large"))
+}
+
+/// A stored context version.
+pub(crate) fn to_version(n: i64) -> Result<ContextVersion, RepoError> {
+    u64::try_from(n)
+        .map(ContextVersion)
+        .map_err(|_| corrupt("context version"))
+}
+
 /// A stored client sequence.
 pub(crate) fn client_seq_value(seq: Option<ClientSequence>) -> Result<Option<i64>, RepoError> {
     seq.map(|s| {
@@ -163,6 +187,29 @@ pub(crate) fn participant(r: ParticipantRow) -> Result<Participant, RepoError> {
         left_at: opt_instant(p.left_at)?,
         last_read_sequence: to_seq(p.last_read_sequence)?,
         last_read_at: opt_instant(p.last_read_at)?,
+    })
+}
+
+/// A conversation row with its participants.
+pub(crate) fn conversation(
+    row: conversations::Model,
+    participants: Vec<ParticipantRow>,
+) -> Result<Conversation, RepoError> {
+    Ok(Conversation {
+        id: ConversationId::new(row.id),
+        kind: kind(&row.kind)?,
+        created_at: from_datetime(row.created_at)?,
+        last_sequence: to_seq(row.last_sequence)?,
+        participants: all(participants, participant)?,
+    })
+}
+
+pub(crate) fn recipient(r: RecipientRow) -> Result<RecipientState, RepoError> {
+    Ok(RecipientState {
+        user_id: UserId::new(r.user_id),
+        unread_count: to_count(r.unread),
+        last_read_sequence: to_seq(r.last_read_sequence)?,
+        last_read_at: opt_instant(r.last_read_at)?,
     })
 }
 

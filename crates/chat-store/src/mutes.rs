@@ -7,7 +7,8 @@ use crate::{
     entities::mutes,
     error::{is_foreign_key_violation, repo_err},
     mapping,
-    sql::{retry_busy, stmt},
+    sql::stmt,
+    versions::{Moves, change_and_bump},
 };
 
 /// Mutes, in the `mutes` table.
@@ -38,10 +39,10 @@ impl MuteRepository for SqlMuteRepository {
             mapping::time_value(backend, mute.muted_at)?,
             mapping::opt_time_value(backend, mute.muted_until)?,
         ];
-        let stored = retry_busy(|| {
-            mutes::Model::find_by_statement(stmt(backend, sql, values.clone())).one(&self.db)
-        })
-        .await;
+        let key = |m: &mutes::Model| m.conversation_id;
+        let stored = change_and_bump(&self.db, sql, values, Moves::TheirConversation, key)
+            .await
+            .map(|rows| rows.into_iter().next());
         match stored {
             Ok(Some(row)) => mapping::mute(row),
             Ok(None) => Err(RepoError::internal("upsert returned no row")),
@@ -80,15 +81,15 @@ impl MuteRepository for SqlMuteRepository {
         conversation: ConversationId,
         user: UserId,
     ) -> Result<Option<Mute>, RepoError> {
-        let backend = self.db.get_database_backend();
         let sql = "DELETE FROM mutes WHERE conversation_id = ? AND user_id = ? RETURNING *";
         let values = vec![conversation.get().into(), user.get().into()];
-        retry_busy(|| {
-            mutes::Model::find_by_statement(stmt(backend, sql, values.clone())).one(&self.db)
-        })
-        .await
-        .map_err(repo_err)?
-        .map(mapping::mute)
-        .transpose()
+        let key = |m: &mutes::Model| m.conversation_id;
+        change_and_bump(&self.db, sql, values, Moves::TheirConversation, key)
+            .await
+            .map_err(repo_err)?
+            .into_iter()
+            .next()
+            .map(mapping::mute)
+            .transpose()
     }
 }

@@ -1,14 +1,21 @@
 //! [`SqlUserRepository`].
 
 use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository, user::User};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult};
+use uuid::Uuid;
 
 use crate::{
     entities::users,
     error::repo_err,
     mapping,
     sql::{retry_busy, stmt},
+    versions::{Moves, change_and_bump},
 };
+
+#[derive(Debug, FromQueryResult)]
+struct IdRow {
+    id: Uuid,
+}
 
 /// Users, in the `users` table.
 #[derive(Debug, Clone)]
@@ -33,22 +40,38 @@ impl UserRepository for SqlUserRepository {
         now: Timestamp,
     ) -> Result<(), RepoError> {
         let backend = self.db.get_database_backend();
-        let on_conflict = if name.is_some() {
-            "DO UPDATE SET name = excluded.name"
+        let created_at = mapping::time_value(backend, now)?;
+        let Some(name) = name else {
+            let sql = "INSERT INTO users (id, name, created_at) VALUES (?, NULL, ?) \
+                       ON CONFLICT (id) DO NOTHING";
+            let values = vec![id.get().into(), created_at];
+            retry_busy(|| self.db.execute_raw(stmt(backend, sql, values.clone())))
+                .await
+                .map_err(repo_err)?;
+            return Ok(());
+        };
+        // The row comes back only when inserted or renamed (an unchanged name writes nothing),
+        // and then the user's conversations move their context version.
+        let distinct = if backend == DbBackend::Postgres {
+            "IS DISTINCT FROM"
         } else {
-            "DO NOTHING"
+            "IS NOT"
         };
         let sql = format!(
-            "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) {on_conflict}"
+            "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) \
+             DO UPDATE SET name = excluded.name WHERE users.name {distinct} excluded.name \
+             RETURNING id"
         );
-        let values = vec![
-            id.get().into(),
-            name.map(|n| n.as_str().to_owned()).into(),
-            mapping::time_value(backend, now)?,
-        ];
-        retry_busy(|| self.db.execute_raw(stmt(backend, &sql, values.clone())))
-            .await
-            .map_err(repo_err)?;
+        let values = vec![id.get().into(), name.as_str().into(), created_at];
+        change_and_bump(
+            &self.db,
+            &sql,
+            values,
+            Moves::UsersConversations,
+            |r: &IdRow| r.id,
+        )
+        .await
+        .map_err(repo_err)?;
         Ok(())
     }
 

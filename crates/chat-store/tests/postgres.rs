@@ -5,12 +5,20 @@
 
 mod support;
 
+use std::time::Duration;
+
+use chat_domain::{
+    ConversationId, DeviceId, MessageContent, MessageId, NewMessage, OneToOnePair, Timestamp,
+    UserId,
+    ports::{CheckedAppend, ContextVersion},
+};
 use chat_migrations::{Migrator, MigratorTrait};
 use chat_testkit::contract::{
-    block_repository_contract, run_repository_contracts, user_repository_contract,
+    Repositories, block_repository_contract, run_repository_contracts, user_repository_contract,
 };
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use support::{migrated, with_database, with_postgres};
+use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_passes_the_repository_contracts() {
@@ -51,6 +59,95 @@ async fn postgres_migrations_run_twice_and_down_then_up_again() {
                 .unwrap()
                 .is_empty()
         );
+    })
+    .await;
+}
+
+/// Runs `sql` (with `$1` the conversation, `$2` `ada`) in a transaction that holds the
+/// conversation's row lock while ada's `append_if_current` at the version read before starts
+/// and waits for it; commits; returns what the append answered.
+async fn append_behind(db: &DatabaseConnection, r: &Repositories, sql: &[&str]) -> CheckedAppend {
+    let (ada, bob) = (UserId::new(Uuid::new_v4()), UserId::new(Uuid::new_v4()));
+    let pair = OneToOnePair::new(ada, bob).unwrap();
+    let id = ConversationId::new(Uuid::new_v4());
+    let now = Timestamp::from_millis(1_769_509_800_000);
+    r.conversations
+        .find_or_create_one_to_one(pair, id, now)
+        .await
+        .unwrap();
+    let v: ContextVersion = r
+        .conversations
+        .fetch_send_context(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let txn = db.begin().await.unwrap();
+    for s in sql {
+        let values = [id.get().into(), ada.get().into()];
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, *s, values);
+        txn.execute_raw(stmt).await.unwrap();
+    }
+    let msg = NewMessage {
+        id: MessageId::new(Uuid::new_v4()),
+        conversation_id: id,
+        sender_id: ada,
+        sender_device_id: DeviceId::new("d1").unwrap(),
+        client_sequence: None,
+        content: MessageContent::from_trusted("behind".to_owned()),
+        client_timestamp: None,
+        created_at: now,
+    };
+    let messages = r.messages.clone();
+    let waiting = tokio::spawn(async move { messages.append_if_current(msg, v).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the append waits for the row lock");
+    txn.commit().await.unwrap();
+    let outcome = waiting.await.unwrap().unwrap();
+    if let CheckedAppend::Done { recipients, .. } = &outcome {
+        let counted = r.conversations.unread_count(id, bob).await.unwrap();
+        assert_eq!(recipients[0].unread_count, counted, "as read afterwards");
+    }
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_counts_a_message_committed_while_the_append_waited() {
+    with_postgres(|db| async move {
+        let r = migrated(&db).await;
+        // Another append: its message is not in the waiting statement's snapshot.
+        let other_append = [
+            "UPDATE conversations SET last_sequence = last_sequence + 1 WHERE id = $1",
+            "INSERT INTO messages (id, conversation_id, sender_id, sender_device_id, \
+             server_sequence, content, created_at) \
+             VALUES (gen_random_uuid(), $1, $2, 'd0', 1, 'first', now())",
+        ];
+        let CheckedAppend::Done {
+            outcome,
+            recipients,
+        } = append_behind(&db, &r, &other_append).await
+        else {
+            panic!("the version did not move");
+        };
+        assert_eq!(outcome.message().server_sequence.get(), 2);
+        assert_eq!(
+            recipients[0].unread_count, 2,
+            "the first message counts too"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_append_waiting_behind_a_version_bump_is_stale() {
+    with_postgres(|db| async move {
+        let r = migrated(&db).await;
+        let bump = [
+            "UPDATE conversations SET context_version = context_version + 1 \
+                     WHERE id = $1 AND $2::uuid IS NOT NULL",
+        ];
+        let outcome = append_behind(&db, &r, &bump).await;
+        assert_eq!(outcome, CheckedAppend::StaleContext);
     })
     .await;
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, check_rate, publish};
+use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
 use crate::{
     block::{Block, BlockTargetError, ensure_block_target, is_kept_out},
     error::RepoError,
@@ -42,11 +42,16 @@ pub enum UnblockOutcome {
 pub struct BlockService {
     ports: Arc<Ports>,
     policies: Policies,
+    cache: Arc<SendContextCache>,
 }
 
 impl BlockService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies) -> Self {
-        Self { ports, policies }
+    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+        Self {
+            ports,
+            policies,
+            cache,
+        }
     }
 
     async fn check(
@@ -100,6 +105,7 @@ impl BlockService {
                 blocked_at: ports.clock.now(),
             })
             .await?;
+        self.cache.invalidate(conversation);
         if let Err(error) = ports
             .publisher
             .leave_conversation(target, conversation)
@@ -137,6 +143,7 @@ impl BlockService {
         else {
             return Ok(UnblockOutcome::NotBlocked);
         };
+        self.cache.invalidate(conversation);
         let remaining = ports.blocks.list_conversation_blocks(conversation).await?;
         if !is_kept_out(target, &remaining)
             && let Err(error) = ports

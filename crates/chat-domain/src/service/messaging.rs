@@ -2,16 +2,15 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, check_rate, publish};
+use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
 use crate::{
     block::{BlockSide, ensure_not_blocked},
-    conversation::{Conversation, ensure_active_participant},
+    conversation::ensure_active_participant,
     error::RepoError,
     events::{Audience, Delivery, ServerEvent, UnreadUpdate},
     ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
-    message::{
-        AppendOutcome, Collision, MessageContent, NewMessage, StoredMessage, classify_collision,
-    },
+    message::{AppendOutcome, Collision, MessageContent, NewMessage, classify_collision},
+    ports::{CheckedAppend, ContextVersion, RecipientState, SendContext},
     rate_limit::RateLimitedAction,
     sequence::ClientSequence,
     time::Timestamp,
@@ -73,11 +72,19 @@ impl From<RepoError> for SendMessageError {
 pub struct MessagingService {
     ports: Arc<Ports>,
     policies: Policies,
+    cache: Arc<SendContextCache>,
 }
 
+/// How many times a send re-reads a context that changed under it before giving up.
+const MAX_STALE_RETRIES: usize = 4;
+
 impl MessagingService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies) -> Self {
-        Self { ports, policies }
+    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+        Self {
+            ports,
+            policies,
+            cache,
+        }
     }
 
     /// Checks, stores once, acknowledges. A resend of a stored message is acknowledged with the
@@ -91,18 +98,6 @@ impl MessagingService {
     pub async fn send(&self, cmd: SendMessage) -> Result<Delivery, SendMessageError> {
         let ports = &*self.ports;
         let now = ports.clock.now();
-        let conversation = ports
-            .conversations
-            .find_conversation(cmd.conversation_id)
-            .await?
-            .ok_or(SendMessageError::NotParticipant)?;
-        ensure_active_participant(cmd.sender_id, &conversation.participants)
-            .map_err(|_| SendMessageError::NotParticipant)?;
-        let blocks = ports
-            .blocks
-            .list_conversation_blocks(cmd.conversation_id)
-            .await?;
-        ensure_not_blocked(cmd.sender_id, &blocks).map_err(SendMessageError::Blocked)?;
         let socket = cmd.socket_id.clone();
         let new = NewMessage {
             id: cmd.message_id,
@@ -114,31 +109,135 @@ impl MessagingService {
             client_timestamp: cmd.client_timestamp,
             created_at: now,
         };
-        let limited = check_rate(
-            ports,
-            &self.policies,
-            cmd.sender_id,
-            RateLimitedAction::MessageSend,
-            now,
-        )
-        .await?;
-        let outcome = match limited {
-            Ok(()) => ports.messages.append(new).await?,
-            // A resend of a stored message is answered even over the quota (its ack may have
-            // been lost); only then is the extra lookup paid.
-            Err(limited) => match ports.messages.find_message(new.id).await? {
-                Some(original) if classify_collision(&original, &new) == Collision::Duplicate => {
-                    AppendOutcome::Duplicate(original)
+        let (mut context, mut fresh) = self.context(new.conversation_id, None).await?;
+        let mut counted = false;
+        let mut attempts = 0;
+        loop {
+            let checked =
+                ensure_active_participant(new.sender_id, &context.conversation.participants)
+                    .map_err(|_| SendMessageError::NotParticipant)
+                    .and_then(|()| {
+                        ensure_not_blocked(new.sender_id, &context.blocks)
+                            .map_err(SendMessageError::Blocked)
+                    });
+            if let Err(refused) = checked {
+                if fresh {
+                    return Err(refused);
                 }
-                _ => return Err(SendMessageError::RateLimited(limited)),
-            },
-        };
+                // Refused on a cached context: it may be out of date (a block lifted on
+                // another node). Only a fresh read may refuse.
+                (context, fresh) = self
+                    .context(new.conversation_id, Some(context.version))
+                    .await?;
+                continue;
+            }
+            if !counted {
+                let quota = check_rate(
+                    ports,
+                    &self.policies,
+                    new.sender_id,
+                    RateLimitedAction::MessageSend,
+                    now,
+                )
+                .await?;
+                if let Err(limited) = quota {
+                    return self
+                        .resend_over_quota(&new, &context, socket, limited)
+                        .await;
+                }
+                counted = true;
+            }
+            attempts += 1;
+            match ports
+                .messages
+                .append_if_current(new.clone(), context.version)
+                .await?
+            {
+                CheckedAppend::Done {
+                    outcome,
+                    recipients,
+                } => {
+                    return Ok(self
+                        .delivered(&context, outcome, recipients, socket, now)
+                        .await);
+                }
+                CheckedAppend::StaleContext if attempts >= MAX_STALE_RETRIES => {
+                    return Err(SendMessageError::Repo(RepoError::unavailable(
+                        "the conversation kept changing during the send",
+                    )));
+                }
+                CheckedAppend::StaleContext => {
+                    (context, fresh) = self
+                        .context(new.conversation_id, Some(context.version))
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// The send context, and whether it was just read: cached, or read (again, when the
+    /// cached one is the `stale` version or older).
+    async fn context(
+        &self,
+        id: ConversationId,
+        stale: Option<ContextVersion>,
+    ) -> Result<(Arc<SendContext>, bool), SendMessageError> {
+        if let Some(cached) = self.cache.get(id)
+            && stale.is_none_or(|v| cached.version > v)
+        {
+            return Ok((cached, false));
+        }
+        let fresh = Arc::new(
+            self.ports
+                .conversations
+                .fetch_send_context(id)
+                .await?
+                .ok_or(SendMessageError::NotParticipant)?,
+        );
+        self.cache.put(fresh.clone());
+        Ok((fresh, true))
+    }
+
+    /// Over the quota: a resend of a stored message is still answered (its ack may have been
+    /// lost); anything else is refused. Only then is the extra lookup paid.
+    async fn resend_over_quota(
+        &self,
+        new: &NewMessage,
+        context: &SendContext,
+        socket: SocketId,
+        limited: RateLimited,
+    ) -> Result<Delivery, SendMessageError> {
+        match self.ports.messages.find_message(new.id).await? {
+            Some(original) if classify_collision(&original, new) == Collision::Duplicate => {
+                let now = self.ports.clock.now();
+                let outcome = AppendOutcome::Duplicate(original);
+                Ok(self
+                    .delivered(context, outcome, Vec::new(), socket, now)
+                    .await)
+            }
+            _ => Err(SendMessageError::RateLimited(limited)),
+        }
+    }
+
+    /// Acknowledges and publishes a stored message: `message:delivered` to the sending socket;
+    /// for a new one, `message:received` to the room and `unread_count:updated` to each other
+    /// participant.
+    async fn delivered(
+        &self,
+        context: &SendContext,
+        outcome: AppendOutcome,
+        recipients: Vec<RecipientState>,
+        socket: SocketId,
+        now: Timestamp,
+    ) -> Delivery {
+        let ports = &*self.ports;
         let duplicate = outcome.is_duplicate();
         let mut message = match outcome {
             AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => m,
         };
         if message.sender_name.is_none() {
-            message.sender_name = conversation
+            message.sender_name = context
+                .conversation
                 .participant(message.sender_id)
                 .and_then(|p| p.name.clone());
         }
@@ -157,10 +256,37 @@ impl MessagingService {
             ServerEvent::MessageDelivered(delivery.clone()),
         )
         .await;
-        if !duplicate {
-            self.fan_out(&conversation, message, now).await;
+        if duplicate {
+            return delivery;
         }
-        Ok(delivery)
+        let conversation_id = message.conversation_id;
+        publish(
+            ports,
+            Audience::Conversation(conversation_id),
+            ServerEvent::MessageReceived(message),
+        )
+        .await;
+        for r in recipients {
+            let muted = context
+                .mutes
+                .iter()
+                .any(|m| m.user_id == r.user_id && m.is_active(now));
+            let update = UnreadUpdate {
+                conversation_id,
+                unread_count: r.unread_count,
+                updated_at: now,
+                last_read_sequence: r.last_read_sequence,
+                last_read_at: r.last_read_at,
+                muted,
+            };
+            publish(
+                ports,
+                Audience::User(r.user_id),
+                ServerEvent::UnreadCountUpdated(update),
+            )
+            .await;
+        }
+        delivery
     }
 
     /// The newest client sequence `sender` committed from `device` in `conversation`: where a
@@ -178,49 +304,5 @@ impl MessagingService {
             .messages
             .last_client_sequence(conversation, sender, device)
             .await
-    }
-
-    /// `message:received` to the room, `unread_count:updated` to every other participant.
-    async fn fan_out(&self, conversation: &Conversation, message: StoredMessage, now: Timestamp) {
-        let ports = &*self.ports;
-        let sender = message.sender_id;
-        publish(
-            ports,
-            Audience::Conversation(conversation.id),
-            ServerEvent::MessageReceived(message),
-        )
-        .await;
-        for p in conversation
-            .participants
-            .iter()
-            .filter(|p| p.is_active() && p.user_id != sender)
-        {
-            let counted = ports
-                .conversations
-                .unread_count(conversation.id, p.user_id)
-                .await;
-            let mute = ports.mutes.find_mute(conversation.id, p.user_id).await;
-            match (counted, mute) {
-                (Ok(unread_count), Ok(mute)) => {
-                    let update = UnreadUpdate {
-                        conversation_id: conversation.id,
-                        unread_count,
-                        updated_at: now,
-                        last_read_sequence: p.last_read_sequence,
-                        last_read_at: p.last_read_at,
-                        muted: mute.is_some_and(|m| m.is_active(now)),
-                    };
-                    publish(
-                        ports,
-                        Audience::User(p.user_id),
-                        ServerEvent::UnreadCountUpdated(update),
-                    )
-                    .await;
-                }
-                (Err(error), _) | (_, Err(error)) => {
-                    tracing::warn!(error = %error, user.id = %p.user_id, "unread count after send failed");
-                }
-            }
-        }
     }
 }

@@ -6,6 +6,7 @@
 //! the operation still succeeds (clients recover missed events through resume and REST).
 
 mod block;
+mod context_cache;
 mod conversation;
 mod messaging;
 mod mute;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use self::{
     block::{BlockError, BlockService, UnblockOutcome},
+    context_cache::SendContextCache,
     conversation::{
         ChatList, ChatListItem, ConversationService, CreateConversationError, HistoryError,
         HistoryMessage, HistoryView, read_by,
@@ -132,18 +134,23 @@ impl Services {
     pub fn new(ports: Ports, policies: Policies) -> Self {
         let ports = Arc::new(ports);
         let presence = Arc::new(PresenceService::new(ports.clone()));
+        let cache = Arc::new(SendContextCache::default());
         Self {
             sessions: Arc::new(SessionService::new(
                 ports.clone(),
                 policies,
                 presence.clone(),
             )),
-            messaging: Arc::new(MessagingService::new(ports.clone(), policies)),
+            messaging: Arc::new(MessagingService::new(
+                ports.clone(),
+                policies,
+                cache.clone(),
+            )),
             reads: Arc::new(ReadService::new(ports.clone(), policies)),
             typing: Arc::new(TypingService::new(ports.clone(), policies)),
             presence,
-            blocks: Arc::new(BlockService::new(ports.clone(), policies)),
-            mutes: Arc::new(MuteService::new(ports.clone(), policies)),
+            blocks: Arc::new(BlockService::new(ports.clone(), policies, cache.clone())),
+            mutes: Arc::new(MuteService::new(ports.clone(), policies, cache)),
             conversations: Arc::new(ConversationService::new(ports)),
         }
     }

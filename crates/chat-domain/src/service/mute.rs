@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, check_rate, publish};
+use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
 use crate::{
     conversation::ensure_active_participant,
     error::RepoError,
@@ -35,11 +35,16 @@ pub enum MuteError {
 pub struct MuteService {
     ports: Arc<Ports>,
     policies: Policies,
+    cache: Arc<SendContextCache>,
 }
 
 impl MuteService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies) -> Self {
-        Self { ports, policies }
+    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+        Self {
+            ports,
+            policies,
+            cache,
+        }
     }
 
     async fn check(
@@ -85,6 +90,7 @@ impl MuteService {
                 muted_until,
             })
             .await?;
+        self.cache.invalidate(conversation);
         publish(
             &self.ports,
             Audience::User(user),
@@ -108,6 +114,7 @@ impl MuteService {
         let now = self.ports.clock.now();
         self.check(user, conversation, now).await?;
         let lifted = self.ports.mutes.delete_mute(conversation, user).await?;
+        self.cache.invalidate(conversation);
         if lifted.is_some() {
             publish(
                 &self.ports,

@@ -12,6 +12,8 @@ pub(crate) struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
     pub last_sequence: i64,
     pub last_message_at: Option<TimeDateTimeWithTimeZone>,
+    /// What a send checks moves it (`ContextVersion`).
+    pub context_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

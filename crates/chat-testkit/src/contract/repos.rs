@@ -11,6 +11,8 @@
 
 mod blocks;
 mod chat_list;
+mod checked_append;
+mod checked_concurrency;
 mod concurrency;
 mod conversations;
 mod fixtures;
@@ -18,6 +20,7 @@ mod history;
 mod messages;
 mod mutes;
 mod read_markers;
+mod send_context;
 mod users;
 
 use super::Repositories;
@@ -43,6 +46,14 @@ pub async fn message_repository_contract(r: &Repositories) {
     history::run(r).await;
 }
 
+/// What a send checks: the send context, every write that moves its version, and appends
+/// conditioned on it (`append_if_current`), alone and under concurrency.
+pub async fn send_context_contract(r: &Repositories) {
+    send_context::run(r).await;
+    checked_append::run(r).await;
+    checked_concurrency::run(r).await;
+}
+
 /// Blocks: idempotent, per conversation and direction, listed and lifted.
 pub async fn block_repository_contract(r: &Repositories) {
     blocks::run(r).await;
@@ -53,7 +64,7 @@ pub async fn mute_repository_contract(r: &Repositories) {
     mutes::run(r).await;
 }
 
-/// Every repository contract, the concurrency one included.
+/// Every repository contract, the concurrency ones included.
 pub async fn run_repository_contracts(r: &Repositories) {
     user_repository_contract(r).await;
     conversation_repository_contract(r).await;
@@ -61,4 +72,5 @@ pub async fn run_repository_contracts(r: &Repositories) {
     block_repository_contract(r).await;
     mute_repository_contract(r).await;
     append_concurrency_contract(r).await;
+    send_context_contract(r).await;
 }

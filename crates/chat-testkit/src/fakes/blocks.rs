@@ -53,6 +53,7 @@ impl BlockRepository for FakeBlockRepository {
             return Ok(existing.clone());
         }
         state.blocks.push(block.clone());
+        state.bump_context(c);
         Ok(block)
     }
 
@@ -82,7 +83,11 @@ impl BlockRepository for FakeBlockRepository {
             .blocks
             .iter()
             .position(|b| same(b, conversation, blocker, blocked));
-        Ok(index.map(|i| state.blocks.remove(i)))
+        let lifted = index.map(|i| state.blocks.remove(i));
+        if lifted.is_some() {
+            state.bump_context(conversation);
+        }
+        Ok(lifted)
     }
 }
 
@@ -104,7 +109,9 @@ impl FakeMuteRepository {
 impl MuteRepository for FakeMuteRepository {
     async fn upsert_mute(&self, mute: Mute) -> Result<Mute, RepoError> {
         let key = (mute.conversation_id, mute.user_id);
-        self.db.open()?.mutes.insert(key, mute.clone());
+        let mut state = self.db.open()?;
+        state.mutes.insert(key, mute.clone());
+        state.bump_context(mute.conversation_id);
         Ok(mute)
     }
 
@@ -134,6 +141,11 @@ impl MuteRepository for FakeMuteRepository {
         conversation: ConversationId,
         user: UserId,
     ) -> Result<Option<Mute>, RepoError> {
-        Ok(self.db.open()?.mutes.remove(&(conversation, user)))
+        let mut state = self.db.open()?;
+        let lifted = state.mutes.remove(&(conversation, user));
+        if lifted.is_some() {
+            state.bump_context(conversation);
+        }
+        Ok(lifted)
     }
 }

@@ -8,7 +8,7 @@ use chat_domain::{
     error::RepoError,
     ids::{ConversationId, UserId},
     paging::PageLimit,
-    ports::ConversationRepository,
+    ports::{ConversationRepository, RecipientState, SendContext},
     read_marker::{MarkerMove, ReadMarker, advance_marker, unread_count},
     resume::ConversationHead,
     sequence::ServerSequence,
@@ -46,6 +46,30 @@ impl DbState {
             .conversation_messages(conversation)
             .map(|m| (m.server_sequence, m.sender_id));
         Ok(unread_count(user, marker, messages))
+    }
+
+    /// The active participants of `conversation` other than `sender`, with their unread counts.
+    pub(super) fn recipients(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+    ) -> Vec<RecipientState> {
+        let Some(conv) = self.conversations.get(&conversation) else {
+            return Vec::new();
+        };
+        let mut recipients: Vec<RecipientState> = conv
+            .participants
+            .iter()
+            .filter(|p| p.user_id != sender && p.is_active())
+            .map(|p| RecipientState {
+                user_id: p.user_id,
+                unread_count: self.unread_of(conversation, p.user_id).unwrap_or(0),
+                last_read_sequence: p.last_read_sequence,
+                last_read_at: p.last_read_at,
+            })
+            .collect();
+        recipients.sort_by_key(|r| r.user_id);
+        recipients
     }
 
     fn chat_list_entry(&self, id: ConversationId, user: UserId, now: Timestamp) -> ChatListEntry {
@@ -121,6 +145,36 @@ impl ConversationRepository for FakeConversationRepository {
         id: ConversationId,
     ) -> Result<Option<Conversation>, RepoError> {
         Ok(self.db.open()?.conversation(id))
+    }
+
+    async fn fetch_send_context(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<SendContext>, RepoError> {
+        let state = self.db.open()?;
+        let Some(conversation) = state.conversation(id) else {
+            return Ok(None);
+        };
+        let mut blocks: Vec<_> = state
+            .blocks
+            .iter()
+            .filter(|b| b.conversation_id == id)
+            .cloned()
+            .collect();
+        blocks.sort_by_key(|b| (b.blocked_at, b.blocker_id, b.blocked_id));
+        let mut mutes: Vec<_> = state
+            .mutes
+            .values()
+            .filter(|m| m.conversation_id == id)
+            .cloned()
+            .collect();
+        mutes.sort_by_key(|m| (m.muted_at, m.user_id));
+        Ok(Some(SendContext {
+            conversation,
+            blocks,
+            mutes,
+            version: state.context_version(id),
+        }))
     }
 
     async fn list_conversation_heads(

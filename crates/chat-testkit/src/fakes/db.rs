@@ -12,6 +12,7 @@ use chat_domain::{
     ids::{ConversationId, DeviceId, MessageId, UserId},
     message::StoredMessage,
     mute::Mute,
+    ports::ContextVersion,
     sequence::{ClientSequence, ServerSequence},
     user::User,
 };
@@ -47,6 +48,9 @@ pub(crate) struct DbState {
     /// Blocks in insertion order (oldest first).
     pub(crate) blocks: Vec<Block>,
     pub(crate) mutes: HashMap<(ConversationId, UserId), Mute>,
+    /// Context versions of conversations (absent: 0). Every write that changes what a send
+    /// checks moves it, under the same lock as the change.
+    pub(crate) context_versions: HashMap<ConversationId, ContextVersion>,
 }
 
 /// The unique key of a client sequence.
@@ -141,6 +145,22 @@ impl DbState {
             p.name = self.users.get(&p.user_id).and_then(|u| u.name.clone());
         }
         Some(conversation)
+    }
+
+    /// The context version of `conversation`.
+    pub(crate) fn context_version(&self, conversation: ConversationId) -> ContextVersion {
+        self.context_versions
+            .get(&conversation)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Moves the context version of `conversation`, when it exists.
+    pub(crate) fn bump_context(&mut self, conversation: ConversationId) {
+        if self.conversations.contains_key(&conversation) {
+            let version = self.context_versions.entry(conversation).or_default();
+            version.0 += 1;
+        }
     }
 
     /// The conversations `user` is an active participant of, by id.

@@ -5,7 +5,7 @@ use chat_domain::{
     ids::{ConversationId, DeviceId, MessageId, UserId},
     message::{AppendOutcome, Collision, NewMessage, StoredMessage, classify_collision},
     paging::{HistoryAnchor, HistoryQuery},
-    ports::{HistoryPage, MessageRepository},
+    ports::{CheckedAppend, ContextVersion, HistoryPage, MessageRepository},
     read_marker::ReadTarget,
     sequence::{ClientSequence, ServerSequence},
 };
@@ -41,18 +41,11 @@ impl DbState {
             Collision::Conflict => Err(RepoError::Conflict),
         }
     }
-}
 
-fn usize_of(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-#[async_trait::async_trait]
-impl MessageRepository for FakeMessageRepository {
-    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
-        let mut state = self.db.open()?;
-        if let Some(&key) = state.message_ids.get(&msg.id) {
-            return state.collide(key, &msg);
+    /// Appends under the lock: unique keys first (resend or conflict), then the next sequence.
+    fn append(&mut self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
+        if let Some(&key) = self.message_ids.get(&msg.id) {
+            return self.collide(key, &msg);
         }
         let client_key = msg.client_sequence.map(|cs| {
             let device = msg.sender_device_id.clone();
@@ -60,11 +53,11 @@ impl MessageRepository for FakeMessageRepository {
         });
         if let Some(&key) = client_key
             .as_ref()
-            .and_then(|k| state.client_sequences.get(k))
+            .and_then(|k| self.client_sequences.get(k))
         {
-            return state.collide(key, &msg);
+            return self.collide(key, &msg);
         }
-        let conversation = state
+        let conversation = self
             .conversations
             .get_mut(&msg.conversation_id)
             .ok_or(RepoError::NotFound)?;
@@ -82,13 +75,49 @@ impl MessageRepository for FakeMessageRepository {
             created_at: msg.created_at,
         };
         let key = (msg.conversation_id, sequence);
-        state.message_ids.insert(msg.id, key);
+        self.message_ids.insert(msg.id, key);
         if let Some(client_key) = client_key {
-            state.client_sequences.insert(client_key, key);
+            self.client_sequences.insert(client_key, key);
         }
-        let created = state.named(&stored);
-        state.messages.insert(key, stored);
+        let created = self.named(&stored);
+        self.messages.insert(key, stored);
         Ok(AppendOutcome::Created(created))
+    }
+}
+
+fn usize_of(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+#[async_trait::async_trait]
+impl MessageRepository for FakeMessageRepository {
+    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
+        self.db.open()?.append(msg)
+    }
+
+    async fn append_if_current(
+        &self,
+        msg: NewMessage,
+        expected: ContextVersion,
+    ) -> Result<CheckedAppend, RepoError> {
+        let mut state = self.db.open()?;
+        let (conversation, sender) = (msg.conversation_id, msg.sender_id);
+        // As the SQL adapter: a stale version is answered before any unique key is looked at.
+        if !state.conversations.contains_key(&conversation) {
+            return Err(RepoError::NotFound);
+        }
+        if state.context_version(conversation) != expected {
+            return Ok(CheckedAppend::StaleContext);
+        }
+        let outcome = state.append(msg)?;
+        let recipients = match outcome {
+            AppendOutcome::Created(_) => state.recipients(conversation, sender),
+            AppendOutcome::Duplicate(_) => Vec::new(),
+        };
+        Ok(CheckedAppend::Done {
+            outcome,
+            recipients,
+        })
     }
 
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError> {

@@ -38,8 +38,19 @@ impl UserRepository for FakeUserRepository {
             name: None,
             created_at: now,
         });
-        if name.is_some() {
-            user.name = name;
+        if name.is_none() || user.name == name {
+            return Ok(());
+        }
+        user.name = name;
+        // Every conversation of the user (left or not) shows the new name.
+        let theirs: Vec<_> = state
+            .conversations
+            .values()
+            .filter(|c| c.participant(id).is_some())
+            .map(|c| c.id)
+            .collect();
+        for conversation in theirs {
+            state.bump_context(conversation);
         }
         Ok(())
     }

@@ -2,13 +2,15 @@
 
 use mockall::predicate::eq;
 
-use super::{Mocks, NOW, block, conv, conversation, participant, run, user};
+use super::{
+    Mocks, NOW, block, conv, conversation, participant, run, send_cmd, send_context, user,
+};
 use crate::{
-    block::{Block, BlockTargetError},
+    block::{Block, BlockSide, BlockTargetError},
     error::RepoError,
     events::{Audience, ServerEvent},
     rate_limit::{Quota, RateDecision, RateLimitKey, RateLimitedAction},
-    service::{BlockError, RateLimited, UnblockOutcome},
+    service::{BlockError, RateLimited, SendMessageError, UnblockOutcome},
 };
 
 const ADA: u128 = 1;
@@ -236,5 +238,64 @@ fn an_unblock_rejoins_the_blocked_user_unless_another_block_keeps_them_out() {
             )],
             "{case}"
         );
+    }
+}
+
+/// A send caches the conversation's context; a block or an unblock on this node forgets it, so
+/// the next send reads the new one (and obeys it at once, without a stale append first).
+#[test]
+fn a_block_or_an_unblock_makes_the_next_send_read_the_context_again() {
+    let pair = || conversation(conv(1), vec![participant(ADA), participant(BOB)]);
+    let free = send_context(pair(), vec![], vec![], 1);
+    let blocked = send_context(pair(), vec![block(conv(1), ADA, BOB)], vec![], 1);
+    let free_again = send_context(pair(), vec![], vec![], 2);
+    let blocked_again = send_context(pair(), vec![block(conv(1), ADA, BOB)], vec![], 2);
+    for unblock in [false, true] {
+        let mut m = ada_and_bob();
+        m.allow_rate();
+        let contexts = if unblock {
+            vec![blocked.clone(), free_again.clone()]
+        } else {
+            vec![free.clone(), blocked_again.clone()]
+        };
+        let fetches = m.with_send_contexts(conv(1), contexts);
+        let appends = m.with_appends_creating(vec![]);
+        m.blocks.expect_insert_block().returning(Ok);
+        m.blocks
+            .expect_delete_block()
+            .returning(|c, _, _| Ok(Some(block(c, ADA, BOB))));
+        m.with_blocks(conv(1), vec![]);
+        m.publisher
+            .expect_leave_conversation()
+            .returning(|_, _| Ok(()));
+        m.publisher
+            .expect_join_conversation()
+            .returning(|_, _| Ok(()));
+        let _published = m.record_publishes();
+        let services = m.services();
+
+        let first = run(services.messaging.send(send_cmd(ADA, conv(1), 1)));
+        assert_eq!(first.is_ok(), !unblock, "unblock: {unblock}: {first:?}");
+        if unblock {
+            run(services.blocks.unblock(user(ADA), conv(1), user(BOB))).unwrap();
+        } else {
+            run(services.blocks.block(user(ADA), conv(1), user(BOB))).unwrap();
+        }
+        let second = run(services.messaging.send(send_cmd(ADA, conv(1), 2)));
+
+        assert_eq!(fetches.count(), 2, "unblock: {unblock}");
+        if unblock {
+            assert!(second.is_ok(), "{second:?}");
+            assert_eq!(appends.versions(), vec![2]);
+        } else {
+            assert!(
+                matches!(
+                    second,
+                    Err(SendMessageError::Blocked(BlockSide::YouBlocked))
+                ),
+                "{second:?}"
+            );
+            assert_eq!(appends.versions(), vec![1]);
+        }
     }
 }

@@ -15,30 +15,34 @@ mod session;
 mod typing;
 
 use std::{
+    collections::VecDeque,
     future::Future,
     sync::{
         Arc, Mutex, PoisonError,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicI64, AtomicUsize, Ordering},
     },
 };
 
 use mockall::predicate::eq;
 use uuid::Uuid;
 
-use super::{Policies, Ports, Services};
+use super::{Policies, Ports, SendMessage, Services};
 use crate::{
     block::Block,
     conversation::{Conversation, ConversationKind, Participant},
+    error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
-    message::{MessageContent, StoredMessage},
+    message::{AppendOutcome, MessageContent, NewMessage, StoredMessage},
+    mute::Mute,
     ports::{
-        MockBlockRepository, MockClock, MockConversationRepository, MockEventPublisher,
-        MockIdGenerator, MockMessageRepository, MockMuteRepository, MockPresenceStore,
-        MockRateLimiter, MockSessionStore, MockTokenVerifier, MockUserRepository,
+        CheckedAppend, ContextVersion, MockBlockRepository, MockClock, MockConversationRepository,
+        MockEventPublisher, MockIdGenerator, MockMessageRepository, MockMuteRepository,
+        MockPresenceStore, MockRateLimiter, MockSessionStore, MockTokenVerifier,
+        MockUserRepository, RecipientState, SendContext,
     },
     rate_limit::RateDecision,
-    sequence::ServerSequence,
+    sequence::{ClientSequence, ServerSequence},
     time::Timestamp,
     user::DisplayName,
 };
@@ -129,6 +133,109 @@ fn stored(
     }
 }
 
+/// What a send reads of `conversation`: its blocks and mutes, at `version`.
+fn send_context(
+    conversation: Conversation,
+    blocks: Vec<Block>,
+    mutes: Vec<Mute>,
+    version: u64,
+) -> SendContext {
+    SendContext {
+        conversation,
+        blocks,
+        mutes,
+        version: ContextVersion(version),
+    }
+}
+
+/// `sender` sends message `id` ("hello") to `conversation` from their laptop, socket `s-1`.
+fn send_cmd(sender: u128, conversation: ConversationId, id: u128) -> SendMessage {
+    SendMessage {
+        sender_id: user(sender),
+        device_id: device("laptop"),
+        socket_id: socket("s-1"),
+        conversation_id: conversation,
+        message_id: msg_id(id),
+        content: MessageContent::from_trusted("hello".into()),
+        client_sequence: Some(ClientSequence::new(7)),
+        client_timestamp: Some(Timestamp::from_millis(99)),
+    }
+}
+
+/// The message a repository stores for `new` at `sequence` (no sender name, as the port allows).
+fn stored_from(new: &NewMessage, sequence: u64) -> StoredMessage {
+    StoredMessage {
+        id: new.id,
+        conversation_id: new.conversation_id,
+        sender_id: new.sender_id,
+        sender_name: None,
+        sender_device_id: new.sender_device_id.clone(),
+        client_sequence: new.client_sequence,
+        server_sequence: seq(sequence),
+        content: new.content.clone(),
+        created_at: new.created_at,
+    }
+}
+
+/// How many times a port method was called.
+#[derive(Debug, Clone, Default)]
+struct Calls(Arc<AtomicUsize>);
+
+impl Calls {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// One answer of `append_if_current`, given the message.
+type AppendAnswer = Box<dyn Fn(&NewMessage) -> Result<CheckedAppend, RepoError> + Send>;
+
+/// The version moved: nothing stored.
+fn stale() -> AppendAnswer {
+    Box::new(|_| Ok(CheckedAppend::StaleContext))
+}
+
+/// Stored at `sequence`; `recipients` are the other participants after it.
+fn created(sequence: u64, recipients: Vec<RecipientState>) -> AppendAnswer {
+    Box::new(move |new| {
+        Ok(CheckedAppend::Done {
+            outcome: AppendOutcome::Created(stored_from(new, sequence)),
+            recipients: recipients.clone(),
+        })
+    })
+}
+
+/// Every `append_if_current` call: the message and the version it was conditioned on.
+#[derive(Debug, Clone, Default)]
+struct Appends(Arc<Mutex<Vec<(NewMessage, ContextVersion)>>>);
+
+impl Appends {
+    fn record(&self, new: NewMessage, version: ContextVersion) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((new, version));
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// The versions the appends were conditioned on, in order.
+    fn versions(&self) -> Vec<u64> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(_, v)| v.0)
+            .collect()
+    }
+}
+
 /// Every event published, in order.
 #[derive(Debug, Clone, Default)]
 struct Published(Arc<Mutex<Vec<(Audience, ServerEvent)>>>);
@@ -201,6 +308,65 @@ impl Mocks {
             .expect_list_conversation_blocks()
             .with(eq(id))
             .returning(move |_| Ok(blocks.clone()));
+    }
+
+    /// `fetch_send_context(id)` answers `contexts` in order, then the last one again; counts
+    /// the calls.
+    fn with_send_contexts(&mut self, id: ConversationId, contexts: Vec<SendContext>) -> Calls {
+        let calls = Calls::default();
+        let counter = calls.clone();
+        let queue = Mutex::new(VecDeque::from(contexts));
+        self.conversations
+            .expect_fetch_send_context()
+            .with(eq(id))
+            .returning(move |_| {
+                counter.add();
+                let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+                let next = if queue.len() > 1 {
+                    queue.pop_front()
+                } else {
+                    queue.front().cloned()
+                };
+                Ok(next)
+            });
+        calls
+    }
+
+    /// `append_if_current` answers `answers` in order, one per call (a call beyond them panics);
+    /// records the calls.
+    fn with_appends(&mut self, answers: Vec<AppendAnswer>) -> Appends {
+        let appends = Appends::default();
+        let log = appends.clone();
+        let queue = Mutex::new(VecDeque::from(answers));
+        let most = queue.lock().unwrap_or_else(PoisonError::into_inner).len();
+        self.messages
+            .expect_append_if_current()
+            .times(..=most)
+            .returning(move |new, version| {
+                log.record(new.clone(), version);
+                let answer = queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .pop_front()
+                    .expect("an append beyond the scripted answers");
+                answer(&new)
+            });
+        appends
+    }
+
+    /// Every `append_if_current` stores a new message (sequences 1, 2, …) with `recipients`;
+    /// records the calls.
+    fn with_appends_creating(&mut self, recipients: Vec<RecipientState>) -> Appends {
+        let appends = Appends::default();
+        let log = appends.clone();
+        self.messages
+            .expect_append_if_current()
+            .returning(move |new, version| {
+                log.record(new.clone(), version);
+                let sequence = u64::try_from(log.count()).unwrap_or(u64::MAX);
+                created(sequence, recipients.clone())(&new)
+            });
+        appends
     }
 
     /// The rate limiter allows everything.

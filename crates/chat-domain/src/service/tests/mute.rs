@@ -2,11 +2,13 @@
 
 use mockall::predicate::eq;
 
-use super::{Mocks, NOW, conv, conversation, participant, run, user};
+use super::{Mocks, NOW, conv, conversation, participant, run, send_cmd, send_context, user};
 use crate::{
     events::{Audience, ServerEvent},
     mute::{Mute, MuteUntilInPast},
+    ports::RecipientState,
     rate_limit::{Quota, RateDecision, RateLimitKey, RateLimitedAction},
+    sequence::ServerSequence,
     service::{MuteError, RateLimited},
     time::Timestamp,
 };
@@ -152,5 +154,69 @@ fn an_unmute_tells_the_user_only_when_a_mute_was_lifted() {
             vec![]
         };
         assert_eq!(published.take(), want);
+    }
+}
+
+/// A send caches the conversation's context; a mute or an unmute on this node forgets it, so
+/// the next send reads the new one and flags the unread update accordingly.
+#[test]
+fn a_mute_or_an_unmute_makes_the_next_send_read_the_context_again() {
+    let pair = || conversation(conv(1), vec![participant(ADA), participant(BOB)]);
+    let bob_muted = Mute {
+        user_id: user(BOB),
+        ..mute_until(None)
+    };
+    let plain = |v| send_context(pair(), vec![], vec![], v);
+    let muted = |v| send_context(pair(), vec![], vec![bob_muted.clone()], v);
+    let bob = RecipientState {
+        user_id: user(BOB),
+        unread_count: 1,
+        last_read_sequence: ServerSequence::ZERO,
+        last_read_at: None,
+    };
+    for unmute in [false, true] {
+        let mut m = ada_and_bob();
+        m.allow_rate();
+        let contexts = if unmute {
+            vec![muted(1), plain(2)]
+        } else {
+            vec![plain(1), muted(2)]
+        };
+        let fetches = m.with_send_contexts(conv(1), contexts);
+        let appends = m.with_appends_creating(vec![bob.clone()]);
+        m.mutes.expect_upsert_mute().returning(Ok);
+        let lifted = bob_muted.clone();
+        m.mutes
+            .expect_delete_mute()
+            .returning(move |_, _| Ok(Some(lifted.clone())));
+        let published = m.record_publishes();
+        let services = m.services();
+        let bob_is_muted = |published: Vec<(Audience, ServerEvent)>| -> Vec<bool> {
+            published
+                .into_iter()
+                .filter_map(|(_, e)| match e {
+                    ServerEvent::UnreadCountUpdated(u) => Some(u.muted),
+                    _ => None,
+                })
+                .collect()
+        };
+
+        run(services.messaging.send(send_cmd(ADA, conv(1), 1))).unwrap();
+        assert_eq!(bob_is_muted(published.take()), vec![unmute]);
+        if unmute {
+            run(services.mutes.unmute(user(BOB), conv(1))).unwrap();
+        } else {
+            run(services.mutes.mute(user(BOB), conv(1), None)).unwrap();
+        }
+        published.take();
+        run(services.messaging.send(send_cmd(ADA, conv(1), 2))).unwrap();
+
+        assert_eq!(fetches.count(), 2, "unmute: {unmute}");
+        assert_eq!(appends.versions(), vec![1, 2], "unmute: {unmute}");
+        assert_eq!(
+            bob_is_muted(published.take()),
+            vec![!unmute],
+            "unmute: {unmute}"
+        );
     }
 }

@@ -2,8 +2,10 @@
 
 use chat_domain::{
     ClientSequence, ConversationId, DeviceId, DisplayName, MessageContent, MessageId, NewMessage,
-    OneToOnePair, PageLimit, StoredMessage, Timestamp, UserId, conversation::Conversation,
+    OneToOnePair, PageLimit, StoredMessage, Timestamp, UserId,
+    conversation::Conversation,
     message::AppendOutcome,
+    ports::{ContextVersion, SendContext},
 };
 use uuid::Uuid;
 
@@ -121,4 +123,18 @@ pub(super) async fn send(
     created: Timestamp,
 ) -> StoredMessage {
     append_created(r, new_message(conversation, sender, "hello", created)).await
+}
+
+/// The send context of an existing conversation.
+pub(super) async fn send_context(r: &Repositories, conversation: ConversationId) -> SendContext {
+    r.conversations
+        .fetch_send_context(conversation)
+        .await
+        .unwrap()
+        .expect("the conversation exists")
+}
+
+/// The context version of an existing conversation.
+pub(super) async fn version(r: &Repositories, conversation: ConversationId) -> ContextVersion {
+    send_context(r, conversation).await.version
 }

@@ -1,0 +1,241 @@
+//! The write path of messages: the next sequence of the conversation and the insert, in one
+//! transaction (one statement on PostgreSQL), optionally conditioned on the conversation's
+//! context version, in which case the other participants' unread counts come back with it.
+//!
+//! A stale version is answered before a duplicate is recognised: with the version moved, the
+//! conditional `UPDATE` matches no row, nothing is inserted and no unique key is touched, so a
+//! resend under a stale context gets `StaleContext`; the caller re-reads the context, checks
+//! again and retries, and the retry recognises the duplicate.
+
+use chat_domain::{
+    ClientSequence, ConversationId, DeviceId, RepoError, UserId,
+    message::{AppendOutcome, Collision, NewMessage, StoredMessage, classify_collision},
+    ports::{CheckedAppend, ContextVersion},
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value,
+};
+
+use crate::{
+    error::{is_unique_violation, repo_err},
+    mapping::{self, MESSAGE_COLUMNS, MessageRow, RecipientRow},
+    send_context::current_version,
+    sql::{begin_write, finish, retry_busy, stmt},
+    unread::recipients_at,
+};
+
+mod postgres;
+
+/// The values of a new message computed once, before any attempt.
+#[derive(Debug)]
+struct MessageValues {
+    client_sequence: Option<i64>,
+    created_at: Value,
+    /// The version the append is conditioned on, if any.
+    expected: Option<i64>,
+}
+
+/// What one attempt did.
+#[derive(Debug)]
+enum Attempt {
+    /// Stored at `seq`; the recipients when the append was conditioned.
+    Stored {
+        seq: i64,
+        recipients: Vec<RecipientRow>,
+    },
+    /// No such conversation.
+    NoConversation,
+    /// The conversation's context version is not the expected one.
+    Stale,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SequenceRow {
+    seq: Option<i64>,
+}
+
+/// Appends `msg`; when `expected` is given, only while the conversation's context version is
+/// `expected`, reporting the other active participants' unread counts. A unique violation is
+/// a duplicate or a conflict, decided by the row holding the colliding key.
+pub(crate) async fn append(
+    db: &DatabaseConnection,
+    msg: NewMessage,
+    expected: Option<ContextVersion>,
+) -> Result<CheckedAppend, RepoError> {
+    let backend = db.get_database_backend();
+    let values = MessageValues {
+        client_sequence: mapping::client_seq_value(msg.client_sequence)?,
+        created_at: mapping::time_value(backend, msg.created_at)?,
+        expected: expected.map(mapping::version_value).transpose()?,
+    };
+    let attempt = if backend == DbBackend::Postgres {
+        postgres::attempt(db, &msg, &values).await
+    } else {
+        retry_busy(|| in_transaction(db, &msg, &values)).await
+    };
+    match attempt {
+        Ok(Attempt::Stored { seq, recipients }) => Ok(CheckedAppend::Done {
+            outcome: AppendOutcome::Created(StoredMessage {
+                id: msg.id,
+                conversation_id: msg.conversation_id,
+                sender_id: msg.sender_id,
+                // The caller knows the participants' names; no extra query here.
+                sender_name: None,
+                sender_device_id: msg.sender_device_id,
+                client_sequence: msg.client_sequence,
+                server_sequence: mapping::to_seq(seq)?,
+                content: msg.content,
+                created_at: msg.created_at,
+            }),
+            recipients: mapping::all(recipients, mapping::recipient)?,
+        }),
+        Ok(Attempt::NoConversation) => Err(RepoError::NotFound),
+        Ok(Attempt::Stale) => Ok(CheckedAppend::StaleContext),
+        Err(e) if is_unique_violation(&e) => Ok(CheckedAppend::Done {
+            outcome: resolve_collision(db, &msg).await?,
+            recipients: Vec::new(),
+        }),
+        Err(e) => Err(repo_err(e)),
+    }
+}
+
+/// The bound values of the insert, in the column order of `INSERT_COLUMNS`, with `seq`.
+fn insert_values(msg: &NewMessage, v: &MessageValues, seq: Value) -> Vec<Value> {
+    vec![
+        msg.id.get().into(),
+        msg.conversation_id.get().into(),
+        msg.sender_id.get().into(),
+        msg.sender_device_id.as_str().into(),
+        v.client_sequence.into(),
+        seq,
+        msg.content.as_str().into(),
+        msg.client_timestamp.map(|t| t.millis()).into(),
+        v.created_at.clone(),
+    ]
+}
+
+const INSERT_COLUMNS: &str = "INSERT INTO messages (id, conversation_id, sender_id, \
+    sender_device_id, client_sequence, server_sequence, content, client_timestamp, created_at)";
+
+/// SQLite: one `BEGIN IMMEDIATE` transaction: take the next sequence (checking the version in
+/// the same `UPDATE`), insert, read the recipients, commit. Any failure rolls back at once, so
+/// a refused insert consumes no sequence.
+async fn in_transaction(
+    db: &DatabaseConnection,
+    msg: &NewMessage,
+    v: &MessageValues,
+) -> Result<Attempt, DbErr> {
+    let backend = db.get_database_backend();
+    let txn = begin_write(db).await?;
+    let result = async {
+        let guard = if v.expected.is_some() {
+            " AND context_version = ?"
+        } else {
+            ""
+        };
+        let bump = format!(
+            "UPDATE conversations SET last_sequence = last_sequence + 1, last_message_at = ? \
+             WHERE id = ?{guard} RETURNING last_sequence AS seq"
+        );
+        let mut values = vec![v.created_at.clone(), msg.conversation_id.get().into()];
+        values.extend(v.expected.map(Value::from));
+        let bumped = SequenceRow::find_by_statement(stmt(backend, &bump, values))
+            .one(&txn)
+            .await?;
+        let Some(seq) = bumped.and_then(|r| r.seq) else {
+            return missed(&txn, msg.conversation_id).await;
+        };
+        let insert = format!("{INSERT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        txn.execute_raw(stmt(backend, &insert, insert_values(msg, v, seq.into())))
+            .await?;
+        let recipients = if v.expected.is_some() {
+            recipients_at(&txn, msg.conversation_id, msg.sender_id, seq).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Attempt::Stored { seq, recipients })
+    }
+    .await;
+    finish(txn, result).await
+}
+
+/// The sequence `UPDATE` matched no row: the conversation is missing, or its version moved.
+async fn missed<C: ConnectionTrait>(conn: &C, id: ConversationId) -> Result<Attempt, DbErr> {
+    Ok(match current_version(conn, id).await? {
+        None => Attempt::NoConversation,
+        Some(_) => Attempt::Stale,
+    })
+}
+
+/// After a unique violation: the row holding the colliding key decides.
+async fn resolve_collision(
+    db: &DatabaseConnection,
+    msg: &NewMessage,
+) -> Result<AppendOutcome, RepoError> {
+    let by_id = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
+         WHERE m.id = ?"
+    );
+    let existing = match one_message(db, &by_id, vec![msg.id.get().into()]).await? {
+        Some(m) => Some(m),
+        None => match msg.client_sequence {
+            Some(seq) => {
+                by_client_sequence(
+                    db,
+                    msg.conversation_id,
+                    msg.sender_id,
+                    &msg.sender_device_id,
+                    seq,
+                )
+                .await?
+            }
+            None => None,
+        },
+    };
+    let existing = existing
+        .ok_or_else(|| RepoError::internal("unique violation without a colliding message"))?;
+    match classify_collision(&existing, msg) {
+        Collision::Duplicate => Ok(AppendOutcome::Duplicate(existing)),
+        Collision::Conflict => Err(RepoError::Conflict),
+    }
+}
+
+async fn by_client_sequence(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    sender: UserId,
+    device: &DeviceId,
+    seq: ClientSequence,
+) -> Result<Option<StoredMessage>, RepoError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
+         WHERE m.conversation_id = ? AND m.sender_id = ? AND m.sender_device_id = ? \
+         AND m.client_sequence = ?"
+    );
+    let values = vec![
+        conversation.get().into(),
+        sender.get().into(),
+        device.as_str().into(),
+        mapping::client_seq_value(Some(seq))?.into(),
+    ];
+    one_message(db, &sql, values).await
+}
+
+/// At most one message (with its sender's name) selected by `sql`.
+pub(crate) async fn one_message(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<StoredMessage>, RepoError> {
+    MessageRow::find_by_statement(stmt(db.get_database_backend(), sql, values))
+        .one(db)
+        .await
+        .map_err(repo_err)?
+        .map(mapping::message)
+        .transpose()
+}
+
+/// A PostgreSQL statement written with numbered placeholders.
+fn pg(sql: String, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
