@@ -2,12 +2,12 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use super::Ports;
+use super::{Ports, participant_conversation};
 use crate::{
     block::Block,
     conversation::{
         ChatListEntry, ChatListParticipant, Conversation, Created, OneToOnePair, Participant,
-        SameUserError, ensure_active_participant,
+        SameUserError,
     },
     error::RepoError,
     ids::{ConversationId, UserId},
@@ -204,13 +204,9 @@ impl ConversationService {
         query: HistoryQuery,
     ) -> Result<HistoryView, HistoryError> {
         let ports = &*self.ports;
-        let found = ports
-            .conversations
-            .find_conversation(conversation)
+        let found = participant_conversation(ports, user, conversation)
             .await?
             .ok_or(HistoryError::NotParticipant)?;
-        ensure_active_participant(user, &found.participants)
-            .map_err(|_| HistoryError::NotParticipant)?;
         let page = ports.messages.list_history(conversation, query).await?;
         let items = page
             .items

@@ -35,9 +35,10 @@ pub use self::{
     typing::{TypingAck, TypingError, TypingKey, TypingService},
 };
 use crate::{
+    conversation::{Conversation, ensure_active_participant},
     error::RepoError,
     events::{Audience, ServerEvent},
-    ids::UserId,
+    ids::{ConversationId, UserId},
     message::ContentPolicy,
     ports::{
         BlockRepository, Clock, ConversationRepository, EventPublisher, IdGenerator,
@@ -183,6 +184,17 @@ async fn check_rate(
         RateDecision::Allowed => Ok(Ok(())),
         RateDecision::Limited { retry_after_secs } => Ok(Err(RateLimited { retry_after_secs })),
     }
+}
+
+/// The conversation `id` when `user` is an active participant of it; `None` otherwise (an
+/// unknown conversation included: its existence is not revealed).
+async fn participant_conversation(
+    ports: &Ports,
+    user: UserId,
+    id: ConversationId,
+) -> Result<Option<Conversation>, RepoError> {
+    let found = ports.conversations.find_conversation(id).await?;
+    Ok(found.filter(|c| ensure_active_participant(user, &c.participants).is_ok()))
 }
 
 /// Publishes, logging a failure instead of returning it: the operation has committed.

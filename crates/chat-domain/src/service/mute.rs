@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
+use super::{
+    Policies, Ports, RateLimited, SendContextCache, check_rate, participant_conversation, publish,
+};
 use crate::{
-    conversation::ensure_active_participant,
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, UserId},
@@ -54,13 +55,9 @@ impl MuteService {
         now: Timestamp,
     ) -> Result<(), MuteError> {
         let ports = &*self.ports;
-        let found = ports
-            .conversations
-            .find_conversation(conversation)
+        participant_conversation(ports, user, conversation)
             .await?
             .ok_or(MuteError::NotParticipant)?;
-        ensure_active_participant(user, &found.participants)
-            .map_err(|_| MuteError::NotParticipant)?;
         check_rate(ports, &self.policies, user, RateLimitedAction::Mute, now)
             .await?
             .map_err(MuteError::RateLimited)

@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, check_rate, publish};
+use super::{Policies, Ports, RateLimited, check_rate, participant_conversation, publish};
 use crate::{
-    conversation::ensure_active_participant,
     error::RepoError,
     events::{Audience, ReadReceipt, ServerEvent, UnreadUpdate},
     ids::{ConversationId, UserId},
@@ -79,13 +78,9 @@ impl ReadService {
     pub async fn mark_read(&self, cmd: MarkRead) -> Result<ReadAck, MarkReadError> {
         let ports = &*self.ports;
         let now = ports.clock.now();
-        let conversation = ports
-            .conversations
-            .find_conversation(cmd.conversation_id)
+        participant_conversation(ports, cmd.user_id, cmd.conversation_id)
             .await?
             .ok_or(MarkReadError::NotParticipant)?;
-        ensure_active_participant(cmd.user_id, &conversation.participants)
-            .map_err(|_| MarkReadError::NotParticipant)?;
         check_rate(
             ports,
             &self.policies,

@@ -6,10 +6,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Policies, Ports, RateLimited, check_rate, publish};
+use super::{Policies, Ports, RateLimited, check_rate, participant_conversation, publish};
 use crate::{
     block::{BlockSide, ensure_not_blocked},
-    conversation::ensure_active_participant,
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, SocketId, UserId},
@@ -76,13 +75,9 @@ impl TypingService {
 
     async fn check(&self, key: &TypingKey, start: bool, now: Timestamp) -> Result<(), TypingError> {
         let ports = &*self.ports;
-        let conversation = ports
-            .conversations
-            .find_conversation(key.conversation_id)
+        participant_conversation(ports, key.user_id, key.conversation_id)
             .await?
             .ok_or(TypingError::NotParticipant)?;
-        ensure_active_participant(key.user_id, &conversation.participants)
-            .map_err(|_| TypingError::NotParticipant)?;
         if start {
             let blocks = ports
                 .blocks
