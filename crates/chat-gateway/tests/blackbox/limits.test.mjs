@@ -167,9 +167,8 @@ test("a WebSocket message over 65536 bytes closes that connection; the others ca
   }
 });
 
-// Known gap (docs/protocol.md, "Known gaps"): engineioxide closes with no status code (1005).
-// Kept as a todo so the run shows it; it turns into a pass once the close code is 1009.
-test("the connection closed for an oversized message gets close code 1009 (message too big)", { todo: "engineioxide sends no close code" }, async () => {
+// engineioxide alone closes with no status code (1005); vendor/engineioxide sends 1009.
+test("the connection closed for an oversized message gets close code 1009 (message too big)", async () => {
   const p = await pair();
   try {
     const { c, A1 } = p;
