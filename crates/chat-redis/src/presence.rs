@@ -1,0 +1,225 @@
+//! Presence of every connection on every node, aggregated per user in Redis.
+
+use std::{collections::BTreeMap, sync::LazyLock};
+
+use async_trait::async_trait;
+use chat_domain::{
+    error::RepoError,
+    ids::{SocketId, UserId},
+    ports::PresenceStore,
+    presence::{PresenceChange, PresenceStatus, aggregate},
+    time::Timestamp,
+};
+use fred::{
+    cmd,
+    prelude::{ClientLike, HashesInterface, KeysInterface, Pool},
+    types::{Value, scripts::Script},
+};
+
+use crate::{
+    config::{RedisConfig, millis},
+    error::{corrupt, repo_error},
+    keys::Keys,
+    pipeline_results,
+};
+
+static CHANGE: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_change.lua")));
+static RENEW: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_renew.lua")));
+
+/// The Redis [`PresenceStore`]: per user, one hash of connection → status and lease expiry,
+/// changed by one Lua script that returns the aggregate before and after (atomic, one round
+/// trip). Leases run on the Redis server's clock: a connection whose node stops renewing it
+/// (see [`Self::renew`]) lapses after the lease and no longer counts. A lapse records no last
+/// seen; only a removal (or change) that takes the user offline does.
+#[derive(Debug, Clone)]
+pub struct RedisPresenceStore {
+    pool: Pool,
+    keys: Keys,
+    lease_ms: i64,
+}
+
+impl RedisPresenceStore {
+    /// A store over `pool` with the prefix and presence lease of `config`.
+    #[must_use]
+    pub fn new(pool: Pool, config: &RedisConfig) -> Self {
+        Self {
+            pool,
+            keys: Keys::new(&config.key_prefix),
+            lease_ms: millis(config.presence_lease),
+        }
+    }
+
+    /// Extends the lease of a live connection by the configured lease. The gateway calls it for
+    /// each of its sockets well within the lease (e.g. every third of it).
+    ///
+    /// Returns `false` when the connection is unknown or its lease already lapsed: other nodes
+    /// may have seen the user offline, so set its status again with
+    /// [`PresenceStore::set_connection_status`] (which announces the change).
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when Redis is unreachable.
+    pub async fn renew(&self, user: UserId, socket: &SocketId) -> Result<bool, RepoError> {
+        let key = self.keys.presence(user);
+        let args: Vec<Value> = vec![socket.as_str().into(), self.lease_ms.into()];
+        let renewed: i64 = RENEW
+            .evalsha_with_reload(self.pool.next(), vec![key], args)
+            .await
+            .map_err(repo_error)?;
+        Ok(renewed == 1)
+    }
+
+    /// When `user` last went offline, if recorded.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when Redis is unreachable.
+    pub async fn last_seen(&self, user: UserId) -> Result<Option<Timestamp>, RepoError> {
+        let seen: Option<i64> = self
+            .pool
+            .get(self.keys.last_seen(user))
+            .await
+            .map_err(repo_error)?;
+        Ok(seen.map(Timestamp::from_millis))
+    }
+
+    /// Runs the change script: `status` `None` removes the connection.
+    async fn change(
+        &self,
+        user: UserId,
+        socket: &SocketId,
+        status: Option<PresenceStatus>,
+        now: Timestamp,
+    ) -> Result<PresenceChange, RepoError> {
+        let key = self.keys.presence(user);
+        let keys = vec![key.clone(), self.keys.last_seen(user)];
+        let args: Vec<Value> = vec![
+            socket.as_str().into(),
+            status.map_or("", PresenceStatus::as_str).into(),
+            self.lease_ms.into(),
+            now.millis().into(),
+        ];
+        let reply: Vec<String> = CHANGE
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await
+            .map_err(repo_error)?;
+        let parse = |i: usize| {
+            reply
+                .get(i)
+                .and_then(|s| PresenceStatus::parse(s))
+                .ok_or_else(|| corrupt(&key, format!("script replied {reply:?}")))
+        };
+        Ok(PresenceChange {
+            before: parse(0)?,
+            after: parse(1)?,
+        })
+    }
+}
+
+/// The aggregate of one user's hash (`socket → status:expiry`) at server time `now_ms`.
+fn aggregate_hash(key: &str, hash: Value, now_ms: i64) -> Result<PresenceStatus, RepoError> {
+    if hash.is_null() {
+        return Ok(PresenceStatus::Offline);
+    }
+    let entries: BTreeMap<String, String> = hash.convert().map_err(repo_error)?;
+    let mut live = Vec::with_capacity(entries.len());
+    for value in entries.values() {
+        let (status, expiry) = value
+            .split_once(':')
+            .and_then(|(s, e)| Some((PresenceStatus::parse(s)?, e.parse::<i64>().ok()?)))
+            .ok_or_else(|| corrupt(key, format!("bad connection entry {value:?}")))?;
+        if expiry > now_ms {
+            live.push(status);
+        }
+    }
+    Ok(aggregate(live))
+}
+
+/// The server's clock from a `TIME` reply (`[seconds, microseconds]`), in ms.
+fn server_millis(time: Value) -> Result<i64, RepoError> {
+    let (secs, micros): (i64, i64) = time.convert().map_err(repo_error)?;
+    Ok(secs * 1_000 + micros / 1_000)
+}
+
+#[async_trait]
+impl PresenceStore for RedisPresenceStore {
+    async fn set_connection_status(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        status: PresenceStatus,
+        now: Timestamp,
+    ) -> Result<PresenceChange, RepoError> {
+        self.change(user, &socket, Some(status), now).await
+    }
+
+    async fn remove_connection(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        now: Timestamp,
+    ) -> Result<PresenceChange, RepoError> {
+        self.change(user, &socket, None, now).await
+    }
+
+    async fn fetch_presence(
+        &self,
+        users: Vec<UserId>,
+    ) -> Result<BTreeMap<UserId, PresenceStatus>, RepoError> {
+        if users.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        // One round trip: the server's clock, then every user's hash (each in its own slot).
+        let p = self.pool.next().pipeline();
+        let _: () = p
+            .custom(cmd!("TIME"), Vec::<Value>::new())
+            .await
+            .map_err(repo_error)?;
+        for &user in &users {
+            let _: () = p
+                .hgetall(self.keys.presence(user))
+                .await
+                .map_err(repo_error)?;
+        }
+        let mut replies = pipeline_results(&p).await?.into_iter();
+        let now_ms = server_millis(replies.next().unwrap_or(Value::Null))?;
+        users
+            .into_iter()
+            .zip(replies)
+            .map(|(user, hash)| {
+                let status = aggregate_hash(&self.keys.presence(user), hash, now_ms)?;
+                Ok((user, status))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lapsed_and_missing_entries_do_not_count() {
+        let hash = |pairs: &[(&str, &str)]| {
+            Value::Map(pairs.iter().copied().collect::<fred::types::Map>())
+        };
+        let cases = [
+            (hash(&[]), PresenceStatus::Offline),
+            (hash(&[("a", "away:200")]), PresenceStatus::Away),
+            (
+                hash(&[("a", "online:100"), ("b", "away:200")]),
+                PresenceStatus::Away,
+            ),
+            (hash(&[("a", "online:101")]), PresenceStatus::Online),
+            (Value::Null, PresenceStatus::Offline),
+        ];
+        for (hash, want) in cases {
+            assert_eq!(
+                aggregate_hash("k", hash.clone(), 100).unwrap(),
+                want,
+                "{hash:?}"
+            );
+        }
+        assert!(aggregate_hash("k", hash(&[("a", "gone")]), 0).is_err());
+    }
+}
