@@ -4,7 +4,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{Router, http::HeaderValue};
-use chat_auth::{AuthConfig, JwtAlgorithm, JwtTokenVerifier, VerificationKey};
+use chat_auth::{AuthConfig, HsTokenIssuer, JwtAlgorithm, JwtTokenVerifier, VerificationKey};
 use chat_domain::{
     ContentPolicy,
     ports::Clock,
@@ -26,7 +26,7 @@ use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tower_http::{cors::CorsLayer, trace::TraceLayer};
 
-use crate::{config::Settings, telemetry};
+use crate::{config::Settings, telemetry, web};
 
 /// How long a shutdown waits for accepted sends to be answered.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -198,7 +198,12 @@ impl App {
         let http_config = HttpConfig {
             max_body_bytes: settings.max_ws_message_bytes,
         };
-        let mut router = chat_http::router(http, &http_config).layer(layer);
+        // The web client at `/`; `POST /dev/token` only on the development secret and loopback.
+        let dev_tokens = (settings.jwt.dev_secret && settings.bind.ip().is_loopback())
+            .then(|| HsTokenIssuer::new(&settings.jwt.secret));
+        let mut router = chat_http::router(http, &http_config)
+            .merge(web::router(dev_tokens))
+            .layer(layer);
         if let Some(cors) = cors(&settings.cors_origins)? {
             router = router.layer(cors);
         }

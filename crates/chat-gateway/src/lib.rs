@@ -6,11 +6,13 @@
 //! - [`app`]: [`App::build`] (all the wiring) and [`App::run_until_stopped`].
 //! - [`cli`]: the `serve`, `migrate` and `token` subcommands.
 //! - [`telemetry`]: tracing and the Prometheus recorder.
+//! - [`web`]: the web chat client at `/` and the development-only `POST /dev/token`.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod telemetry;
+pub mod web;
 
 pub use crate::{
     app::App,

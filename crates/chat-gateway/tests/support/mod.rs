@@ -35,15 +35,36 @@ fn settings(database_url: &str) -> Settings {
     Settings::from_sources(&Sources::new(env, BTreeMap::new())).expect("test settings are valid")
 }
 
+/// Like [`settings`], on the development secret (no `CHAT_JWT_SECRET`): `POST /dev/token` is on.
+fn dev_settings(database_url: &str) -> Settings {
+    let env: BTreeMap<String, String> = [
+        ("CHAT_BIND", "127.0.0.1:0"),
+        ("CHAT_DATABASE_URL", database_url),
+        ("CHAT_TYPING_TIMEOUT_MS", "800"),
+        // the history-paging test sends more than the default 10 a minute
+        ("CHAT_RATE_LIMIT_MESSAGE_SEND", "200"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Settings::from_sources(&Sources::new(env, BTreeMap::new())).expect("test settings are valid")
+}
+
 impl Server {
     async fn start(
         database_url: &str,
         dir: tempfile::TempDir,
         dropped_database: Option<(String, String)>,
     ) -> Self {
-        let app = App::build(settings(database_url))
-            .await
-            .expect("the gateway starts");
+        Self::start_with(settings(database_url), dir, dropped_database).await
+    }
+
+    async fn start_with(
+        settings: Settings,
+        dir: tempfile::TempDir,
+        dropped_database: Option<(String, String)>,
+    ) -> Self {
+        let app = App::build(settings).await.expect("the gateway starts");
         let addr = app.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async move {
@@ -63,6 +84,14 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
         Self::start(&url, dir, None).await
+    }
+
+    /// On a fresh SQLite file, with the development secret (so `POST /dev/token` is served).
+    #[allow(dead_code)] // used by tests/browser.rs only
+    pub async fn sqlite_dev() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+        Self::start_with(dev_settings(&url), dir, None).await
     }
 
     /// On a fresh PostgreSQL database, when `CHAT_TEST_DATABASE_URL` is set.
@@ -154,4 +183,48 @@ pub async fn run_node_suite(server: &Server) {
         output.status.success(),
         "the black-box suite failed (see above)"
     );
+}
+
+/// Installs the npm dependencies of `dir` (with `npm ci`) unless `dir/node_modules/{marker}` exists.
+#[allow(dead_code)] // used by tests/browser.rs only
+pub async fn npm_ci_in(dir: &Path, marker: &str) {
+    if dir.join("node_modules").join(marker).exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .await
+        .expect("npm is installed");
+    assert!(status.success(), "npm ci failed in {}", dir.display());
+}
+
+/// Runs every `*.test.mjs` of `dir` with `node --test` and the environment `env`; panics with
+/// `what` when they fail (their output is printed).
+#[allow(dead_code)] // used by tests/browser.rs only
+pub async fn run_node_tests(dir: &Path, env: &[(&str, String)], what: &str) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no *.test.mjs in {}", dir.display());
+    let mut command = Command::new("node");
+    command
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .args(&files)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().await.expect("node is installed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(output.status.success(), "{what} failed (see above)");
 }
