@@ -175,9 +175,29 @@ function signOut(reason) {
 // ---------------------------------------------------------------------------------------------
 // Socket.IO
 
+/**
+ * Where this page stands in each conversation it has loaded: the end of the run of consecutive
+ * sequences it holds. Sent on every (re)connect as `auth.lastSequences`, so a resume owes exactly
+ * what this page is missing, even messages the server emitted to a connection that was already
+ * dead.
+ */
+function lastSequences() {
+  const out = {};
+  for (const conv of state.convs.values()) {
+    if (!conv.loaded) continue;
+    const seqs = [...conv.messages.values()].map((m) => m.serverSequence).filter(Boolean).sort((a, b) => a - b);
+    if (seqs.length === 0) continue;
+    let end = seqs[0];
+    for (const s of seqs) if (s === end + 1) end = s;
+    out[conv.id] = end;
+  }
+  return out;
+}
+
 function connect() {
   const socket = io({
-    auth: { token: state.token, deviceId: state.deviceId }, // same deviceId: the server resumes
+    // A function, so that every reconnect sends fresh values; the same deviceId lets the server resume.
+    auth: (cb) => cb({ token: state.token, deviceId: state.deviceId, lastSequences: lastSequences() }),
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
   });
