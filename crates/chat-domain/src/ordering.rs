@@ -1,8 +1,10 @@
 //! Ordering of sends, as pure state machines that the socket adapter drives.
 //!
 //! - [`SendOrder`]: messages one socket sends to one conversation commit in the order sent,
-//!   although the transport runs each event as its own task. The adapter takes a ticket when the
-//!   event arrives and commits when its ticket is served.
+//!   although the transport runs each event as its own task. An adapter that handles sends
+//!   concurrently takes a ticket when the event arrives and commits when its ticket is served.
+//!   (The Socket.IO adapter gets the same guarantee more simply: a FIFO queue per socket, filled
+//!   in arrival order and drained one send at a time.)
 //! - [`ReorderBuffer`]: with `clientSequence`, messages of one sender device in one conversation
 //!   commit in that order. One that arrives early is held (at most `max_wait_ms` and `max_held`
 //!   messages) for the missing one, then released anyway.
