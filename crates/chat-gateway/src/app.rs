@@ -179,7 +179,8 @@ impl App {
         let policies = policies(&settings);
         let services = Services::new(ports, policies);
 
-        let sockets = SocketState::new(services.clone(), policies.content, clock);
+        let sockets = SocketState::new(services.clone(), policies.content, clock)
+            .with_allowed_origins(settings.cors_origins.clone());
         let socket_config = SocketConfig {
             max_message_bytes: settings.max_ws_message_bytes,
             ..SocketConfig::default()

@@ -48,6 +48,9 @@ pub enum ConnectRefusal {
     /// Storage is down.
     #[error("unavailable")]
     Unavailable,
+    /// A page of another origin, not in `CHAT_CORS_ORIGINS`.
+    #[error("origin_not_allowed")]
+    OriginNotAllowed,
 }
 
 impl From<AuthError> for ConnectRefusal {
@@ -90,6 +93,11 @@ pub(crate) async fn authenticate<A: Adapter>(
     TryData(auth): TryData<HandshakeAuth>,
     State(state): State<SocketState>,
 ) -> Result<(), ConnectRefusal> {
+    let headers = &s.req_parts().headers;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !state.origin_allowed(header("origin"), header("host")) {
+        return Err(ConnectRefusal::OriginNotAllowed);
+    }
     let auth = auth.unwrap_or_default();
     let query = s.req_parts().uri.query().map(str::to_owned);
     let token = auth

@@ -25,6 +25,8 @@ pub struct SocketState {
     pub(crate) content: ContentPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) drain: Arc<Drain>,
+    /// Cross-origin pages allowed to connect (`CHAT_CORS_ORIGINS`), besides the same origin.
+    pub(crate) allowed_origins: Arc<[String]>,
 }
 
 impl std::fmt::Debug for SocketState {
@@ -42,7 +44,33 @@ impl SocketState {
             content,
             clock,
             drain: Arc::new(Drain::default()),
+            allowed_origins: Arc::from(Vec::new()),
         }
+    }
+
+    /// Lets pages of these origins (`https://app.example.com`) connect, besides the same origin.
+    #[must_use]
+    pub fn with_allowed_origins(mut self, origins: Vec<String>) -> Self {
+        self.allowed_origins = Arc::from(origins);
+        self
+    }
+
+    /// Whether a handshake with this `Origin` header (browsers send one; other clients usually
+    /// do not) and `Host` header may connect: no origin, the same origin, or an allowed one.
+    pub(crate) fn origin_allowed(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        let same_origin = host.is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+        });
+        same_origin
+            || self
+                .allowed_origins
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
     }
 
     /// Stops accepting sends (they get `unavailable`) and waits, at most `limit`, until every
@@ -113,4 +141,69 @@ pub(crate) struct SocketUser<A: Adapter> {
     pub(crate) registered: watch::Sender<bool>,
     /// This socket's send queue.
     pub(crate) sends: mpsc::UnboundedSender<SendJob<A>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::service::{Policies, Ports, Services};
+
+    use super::*;
+
+    #[test]
+    fn origins_as_a_table() {
+        let state = state().with_allowed_origins(vec!["https://app.example.com".to_owned()]);
+        let cases = [
+            (None, Some("127.0.0.1:3000"), true),
+            (Some("http://127.0.0.1:3000"), Some("127.0.0.1:3000"), true),
+            (Some("http://LOCALHOST:3000"), Some("localhost:3000"), true),
+            (
+                Some("https://app.example.com"),
+                Some("chat.example.com"),
+                true,
+            ),
+            (
+                Some("https://evil.example"),
+                Some("chat.example.com"),
+                false,
+            ),
+            (Some("http://127.0.0.1:4000"), Some("127.0.0.1:3000"), false),
+            (Some("null"), Some("127.0.0.1:3000"), false),
+            (Some("http://127.0.0.1:3000"), None, false),
+        ];
+        for (origin, host, allowed) in cases {
+            assert_eq!(
+                state.origin_allowed(origin, host),
+                allowed,
+                "{origin:?} on {host:?}"
+            );
+        }
+    }
+
+    fn state() -> SocketState {
+        use chat_domain::ports::{
+            MockBlockRepository, MockClock, MockConversationRepository, MockEventPublisher,
+            MockIdGenerator, MockMessageRepository, MockMuteRepository, MockPresenceStore,
+            MockRateLimiter, MockSessionStore, MockTokenVerifier, MockUserRepository,
+        };
+        let clock: Arc<dyn Clock> = Arc::new(MockClock::new());
+        let ports = Ports {
+            users: Arc::new(MockUserRepository::new()),
+            conversations: Arc::new(MockConversationRepository::new()),
+            messages: Arc::new(MockMessageRepository::new()),
+            blocks: Arc::new(MockBlockRepository::new()),
+            mutes: Arc::new(MockMuteRepository::new()),
+            sessions: Arc::new(MockSessionStore::new()),
+            presence: Arc::new(MockPresenceStore::new()),
+            rate_limiter: Arc::new(MockRateLimiter::new()),
+            publisher: Arc::new(MockEventPublisher::new()),
+            tokens: Arc::new(MockTokenVerifier::new()),
+            clock: clock.clone(),
+            ids: Arc::new(MockIdGenerator::new()),
+        };
+        SocketState::new(
+            Services::new(ports, Policies::default()),
+            ContentPolicy::default(),
+            clock,
+        )
+    }
 }

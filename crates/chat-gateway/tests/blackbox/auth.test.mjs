@@ -7,7 +7,8 @@
 // event (ack `{userId, expiresAt}`, another user's token → `unauthorized` + disconnect, bad token →
 // `unauthorized`, malformed → `validation`), token expiry of a live socket
 // (`error:unauthorized` `{code:"token_expired"}` then disconnect) and refresh that prevents it;
-// REST 401 problem for missing/bad/expired tokens.
+// REST 401 problem for missing/bad/expired tokens; `CHAT_CORS_ORIGINS` unset: a page of another
+// origin is refused (`origin_not_allowed`), the same origin and clients without `Origin` connect.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
@@ -270,4 +271,21 @@ test("REST without or with a bad token: 401 problem+json code unauthorized", asy
     assert.equal(r.body.code, "unauthorized");
     assert.equal(r.body.status, 401);
   }
+});
+
+/** Connects with an `Origin` header; resolves "connected" or the connect_error message. */
+function withOrigin(t, origin) {
+  return new Promise((resolve) => {
+    const s = io(URL, { auth: { token: t }, transports: ["websocket"], reconnection: false, forceNew: true, extraHeaders: { origin } });
+    const done = (v) => { s.close(); resolve(v); };
+    s.once("connected", () => done("connected"));
+    s.once("connect_error", (e) => done(e.message));
+    setTimeout(() => done("timeout"), 5000);
+  });
+}
+
+test("a page of another origin is refused; the same origin connects (CHAT_CORS_ORIGINS unset)", async () => {
+  const u = user("origin");
+  assert.equal(await withOrigin(u.token, "http://evil.example"), "origin_not_allowed");
+  assert.equal(await withOrigin(u.token, URL), "connected");
 });
