@@ -138,24 +138,10 @@ fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blackbox")
 }
 
-/// Installs the suite's npm dependency when missing.
-async fn npm_ci(dir: &Path) {
-    if dir.join("node_modules/socket.io-client").exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .status()
-        .await
-        .expect("npm is installed");
-    assert!(status.success(), "npm ci failed in {}", dir.display());
-}
-
 /// Runs every `*.test.mjs` of the suite with `node --test` against `server`.
 pub async fn run_node_suite(server: &Server) {
     let dir = suite_dir();
-    npm_ci(&dir).await;
+    npm_ci_in(&dir, "socket.io-client").await;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -186,8 +172,11 @@ pub async fn run_node_suite(server: &Server) {
 }
 
 /// Installs the npm dependencies of `dir` (with `npm ci`) unless `dir/node_modules/{marker}` exists.
-#[allow(dead_code)] // used by tests/browser.rs only
 pub async fn npm_ci_in(dir: &Path, marker: &str) {
+    // Tests of one binary run concurrently: one installs while the others wait (an `npm ci`
+    // under a running suite would pull its modules away).
+    static INSTALL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _installing = INSTALL.lock().await;
     if dir.join("node_modules").join(marker).exists() {
         return;
     }
