@@ -16,13 +16,18 @@ use std::path::Path;
 
 use support::{Server, npm_ci_in, run_node_tests};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's Chromium; `CHAT_TEST_CHROMIUM` may name another Chromium-based browser (e.g. Google
+/// Chrome on hosted CI runners).
+fn chromium() -> String {
+    std::env::var("CHAT_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_client_works_in_chromium() {
-    if !Path::new(CHROMIUM).exists() {
+    let chromium = chromium();
+    if !Path::new(&chromium).exists() {
         let advice = format!(
-            "{CHROMIUM} is missing: the browser tests need Debian's Chromium; install it with \
+            "{chromium} is missing: the browser tests need Debian's Chromium; install it with \
              `apt-get update && apt-get install -y chromium` (as root)"
         );
         // CI (`.ci/run` installs Chromium) must never skip; a developer's machine may.
@@ -43,7 +48,7 @@ async fn web_client_works_in_chromium() {
         &[
             ("CHAT_URL", dev.url()),
             ("CHAT_URL_NO_DEV_TOKENS", other.url()),
-            ("CHROMIUM", CHROMIUM.to_owned()),
+            ("CHROMIUM", chromium.clone()),
             (
                 "SCREENSHOT_DIR",
                 screenshots.canonicalize().unwrap().display().to_string(),
