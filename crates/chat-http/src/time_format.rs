@@ -2,12 +2,6 @@
 //! (`2026-01-27T10:30:01.234Z`), to and from the domain's epoch milliseconds.
 
 use chat_domain::Timestamp;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
-
-/// `0000-01-01T00:00:00.000Z`, the earliest instant with a four-digit year.
-const MIN_MILLIS: i64 = -62_167_219_200_000;
-/// `9999-12-31T23:59:59.999Z`, the latest instant with a four-digit year.
-const MAX_MILLIS: i64 = 253_402_300_799_999;
 
 /// A string that is not an RFC 3339 date-time (or lies outside years 0000..=9999).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,48 +11,25 @@ pub struct InvalidDateTime {
     pub field: &'static str,
 }
 
-/// Formats `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (clamped to years 0000..=9999).
+/// Formats `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 #[must_use]
 pub fn format_timestamp(at: Timestamp) -> String {
-    let millis = at.millis().clamp(MIN_MILLIS, MAX_MILLIS);
-    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        ),
-        // Unreachable after the clamp; the epoch keeps the function total.
-        Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
-    }
+    at.to_rfc3339()
 }
 
 /// Formats an optional instant.
 #[must_use]
 pub fn format_optional(at: Option<Timestamp>) -> Option<String> {
-    at.map(format_timestamp)
+    at.map(Timestamp::to_rfc3339)
 }
 
-/// Parses an RFC 3339 date-time (any offset, any fraction) into epoch milliseconds, rounding
-/// sub-millisecond fractions down.
+/// Parses an RFC 3339 date-time into epoch milliseconds.
 ///
 /// # Errors
 /// [`InvalidDateTime`] naming `field` when `raw` does not parse or is out of range.
 pub fn parse_timestamp(raw: &str, field: &'static str) -> Result<Timestamp, InvalidDateTime> {
-    let parsed =
-        OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| InvalidDateTime { field })?;
-    let millis = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
-    i64::try_from(millis)
-        .ok()
-        .filter(|m| (MIN_MILLIS..=MAX_MILLIS).contains(m))
-        .map(Timestamp::from_millis)
-        .ok_or(InvalidDateTime { field })
+    Timestamp::parse_rfc3339(raw).map_err(|_| InvalidDateTime { field })
 }
-
 /// Parses an optional RFC 3339 date-time.
 ///
 /// # Errors

@@ -72,17 +72,8 @@ pub(crate) fn time_value(backend: DbBackend, ts: Timestamp) -> Result<Value, Rep
     if !(0..=9999).contains(&dt.year()) {
         return Err(RepoError::internal("instant outside years 0..=9999"));
     }
-    Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        dt.millisecond()
-    )
-    .into())
+    // The domain's one text form is fixed-width, so text order is time order.
+    Ok(ts.to_rfc3339().into())
 }
 
 /// [`time_value`] of an optional instant.
