@@ -8,7 +8,8 @@
 // `unauthorized`, malformed → `validation`), token expiry of a live socket
 // (`error:unauthorized` `{code:"token_expired"}` then disconnect) and refresh that prevents it;
 // REST 401 problem for missing/bad/expired tokens; `CHAT_CORS_ORIGINS` unset: a page of another
-// origin is refused (`origin_not_allowed`), the same origin and clients without `Origin` connect.
+// origin is refused (`origin_not_allowed`), the same origin and clients without `Origin` connect;
+// a bad `deviceId` or `lastSequences` key refuses the handshake with `validation`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
@@ -288,4 +289,22 @@ test("a page of another origin is refused; the same origin connects (CHAT_CORS_O
   const u = user("origin");
   assert.equal(await withOrigin(u.token, "http://evil.example"), "origin_not_allowed");
   assert.equal(await withOrigin(u.token, URL), "connected");
+});
+
+test("a bad deviceId or lastSequences key refuses the handshake with validation", async () => {
+  const u = user("baddevice");
+  const cases = [
+    { deviceId: "has space" },
+    { deviceId: "x".repeat(129) },
+    { query: { deviceId: "tab\there" } },
+    { lastSequences: { "not-a-uuid": 3 } },
+  ];
+  for (const opts of cases) {
+    const t = opts.query ? undefined : u.token;
+    const o = opts.query ? { query: { token: u.token, ...opts.query } } : opts;
+    assert.equal(await refusal(t, o), "validation", JSON.stringify(opts));
+  }
+  // The same user connects fine with a good device id: nothing was left behind.
+  const ok = await connect(u.token, { deviceId: "laptop-1" });
+  ok.socket.close();
 });
