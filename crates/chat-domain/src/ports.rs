@@ -349,6 +349,26 @@ pub trait PresenceStore: Send + Sync {
         &self,
         users: Vec<UserId>,
     ) -> Result<BTreeMap<UserId, PresenceStatus>, RepoError>;
+
+    /// Extends the lease of a live connection (stores shared by several nodes count a
+    /// connection only while its node renews it). `false` when the connection is unknown or its
+    /// lease lapsed: set its status again. A store of one process has no leases: always `true`.
+    async fn renew_connection(&self, user: UserId, socket: SocketId) -> Result<bool, RepoError> {
+        let _ = (user, socket);
+        Ok(true)
+    }
+
+    /// Drops the connections whose lease lapsed (their node stopped renewing them: it crashed
+    /// or lost the store) and returns each user whose aggregate that changed, so that the
+    /// change is announced once, by whichever node swept it. A store of one process has no
+    /// leases: always empty.
+    async fn sweep_lapsed(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(UserId, PresenceChange)>, RepoError> {
+        let _ = now;
+        Ok(Vec::new())
+    }
 }
 
 /// Counts actions against quotas.

@@ -5,6 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use axum::{Router, http::HeaderValue};
 use chat_auth::{AuthConfig, HsTokenIssuer, JwtAlgorithm, JwtTokenVerifier, VerificationKey};
+use chat_domain::ports::{PresenceStore, RateLimiter, SessionStore};
 use chat_domain::{
     ContentPolicy,
     ports::Clock,
@@ -16,13 +17,13 @@ use chat_http::{DependencyStatus, HttpConfig, HttpState, Readiness};
 use chat_memory::{
     MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore, SystemClock, UuidV7Ids,
 };
-use chat_socketio::{SocketConfig, SocketIoEventPublisher, SocketState};
+use chat_redis::{Pool, RedisConfig, RedisPresenceStore, RedisRateLimiter, RedisSessionStore};
+use chat_socketio::{Rooms, SocketConfig, SocketIoEventPublisher, SocketServer, SocketState};
 use chat_store::{
     DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
     SqlMuteRepository, SqlUserRepository, StoreConfig,
 };
 use secrecy::ExposeSecret as _;
-use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tower_http::{cors::CorsLayer, trace::TraceLayer};
 
@@ -37,8 +38,10 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 pub struct App {
     listener: TcpListener,
     router: Router,
-    io: SocketIo,
+    server: SocketServer,
     sockets: SocketState,
+    /// Renews this node's presence leases and sweeps crashed nodes' (with Redis).
+    presence_every: Option<Duration>,
 }
 
 impl std::fmt::Debug for App {
@@ -110,16 +113,70 @@ fn policies(settings: &Settings) -> Policies {
     }
 }
 
-struct DatabaseReadiness(DatabaseConnection);
+/// `/health/ready`: the database, and Redis when configured.
+struct DependencyReadiness {
+    db: DatabaseConnection,
+    redis: Option<Pool>,
+}
 
 #[async_trait::async_trait]
-impl Readiness for DatabaseReadiness {
+impl Readiness for DependencyReadiness {
     async fn check(&self) -> Vec<DependencyStatus> {
-        match self.0.ping().await {
-            Ok(()) => vec![DependencyStatus::up("database")],
-            Err(_) => vec![DependencyStatus::down("database", "unreachable")],
+        let database = match self.db.ping().await {
+            Ok(()) => DependencyStatus::up("database"),
+            Err(_) => DependencyStatus::down("database", "unreachable"),
+        };
+        let mut statuses = vec![database];
+        if let Some(pool) = &self.redis {
+            statuses.push(if chat_redis::ping(pool).await {
+                DependencyStatus::up("redis")
+            } else {
+                DependencyStatus::down("redis", "unreachable")
+            });
         }
+        statuses
     }
+}
+
+/// Where sessions, presence, rate limits and rooms live: in this process, or in Redis for
+/// several nodes.
+struct Shared {
+    sessions: Arc<dyn SessionStore>,
+    presence: Arc<dyn PresenceStore>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    rooms: Rooms,
+    redis: Option<Pool>,
+}
+
+async fn shared(settings: &Settings) -> anyhow::Result<Shared> {
+    let Some(url) = &settings.redis_url else {
+        return Ok(Shared {
+            sessions: Arc::new(MemorySessionStore::new()),
+            presence: Arc::new(MemoryPresenceStore::new()),
+            rate_limiter: Arc::new(MemoryRateLimiter::new()),
+            rooms: Rooms::Local,
+            redis: None,
+        });
+    };
+    let config = RedisConfig {
+        pool_size: settings.redis_pool_size,
+        key_prefix: settings.redis_key_prefix.clone(),
+        presence_lease: settings.presence_lease,
+        ..RedisConfig::new(url.clone())
+    };
+    let pool = chat_redis::connect(&config)
+        .await
+        .context("CHAT_REDIS_URL: cannot connect to Redis")?;
+    let rooms = chat_redis::rooms_adapter(&config)
+        .await
+        .context("CHAT_REDIS_URL: cannot start the Socket.IO rooms adapter (Redis >= 7 with RESP3 is needed)")?;
+    Ok(Shared {
+        sessions: Arc::new(RedisSessionStore::new(pool.clone(), &config)),
+        presence: Arc::new(RedisPresenceStore::new(pool.clone(), &config)),
+        rate_limiter: Arc::new(RedisRateLimiter::new(pool.clone(), &config)),
+        rooms: Rooms::Redis(rooms),
+        redis: Some(pool),
+    })
 }
 
 fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
@@ -148,17 +205,13 @@ impl App {
     /// # Errors
     /// When a dependency cannot be reached, a key cannot be read or the address is taken.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if settings.redis_url.is_some() {
-            anyhow::bail!(
-                "CHAT_REDIS_URL: this build runs a single node only (the Redis adapter is not part of it yet); unset it"
-            );
-        }
         if settings.jwt.dev_secret {
             tracing::warn!(
                 "using the development JWT secret: fine on loopback, never in production (set CHAT_JWT_SECRET)"
             );
         }
         let db = open_database(&settings).await?;
+        let shared = shared(&settings).await?;
         let tokens = Arc::new(verifier(&settings)?);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let publisher = Arc::new(SocketIoEventPublisher::new());
@@ -168,9 +221,9 @@ impl App {
             messages: Arc::new(SqlMessageRepository::new(db.clone())),
             blocks: Arc::new(SqlBlockRepository::new(db.clone())),
             mutes: Arc::new(SqlMuteRepository::new(db.clone())),
-            sessions: Arc::new(MemorySessionStore::new()),
-            presence: Arc::new(MemoryPresenceStore::new()),
-            rate_limiter: Arc::new(MemoryRateLimiter::new()),
+            sessions: shared.sessions,
+            presence: shared.presence,
+            rate_limiter: shared.rate_limiter,
             publisher: publisher.clone(),
             tokens,
             clock: clock.clone(),
@@ -183,10 +236,9 @@ impl App {
             .with_allowed_origins(settings.cors_origins.clone());
         let socket_config = SocketConfig {
             max_message_bytes: settings.max_ws_message_bytes,
-            ..SocketConfig::default()
+            ping_interval: settings.ping_interval,
+            ping_timeout: settings.ping_timeout,
         };
-        let (layer, io) = chat_socketio::local_layer(socket_config, sockets.clone());
-        publisher.attach(io.clone());
 
         let prometheus = telemetry::prometheus();
         let metrics: chat_http::MetricsRenderer = Arc::new(move || {
@@ -195,16 +247,28 @@ impl App {
                 .map(telemetry::render)
                 .unwrap_or_default()
         });
-        let http = HttpState::new(services, Arc::new(DatabaseReadiness(db)), metrics);
+        let presence_every = shared.redis.is_some().then(|| settings.presence_lease / 3);
+        let readiness = DependencyReadiness {
+            db,
+            redis: shared.redis,
+        };
+        let http = HttpState::new(services, Arc::new(readiness), metrics);
         let http_config = HttpConfig {
             max_body_bytes: settings.max_ws_message_bytes,
         };
         // The web client at `/`; `POST /dev/token` only on the development secret and loopback.
         let dev_tokens = (settings.jwt.dev_secret && settings.bind.ip().is_loopback())
             .then(|| HsTokenIssuer::new(&settings.jwt.secret));
-        let mut router = chat_http::router(http, &http_config)
-            .merge(web::router(dev_tokens))
-            .layer(layer);
+        let router = chat_http::router(http, &http_config).merge(web::router(dev_tokens));
+        let (mut router, server) = chat_socketio::mount(
+            router,
+            socket_config,
+            sockets.clone(),
+            shared.rooms,
+            &publisher,
+        )
+        .await
+        .context("CHAT_REDIS_URL")?;
         if let Some(cors) = cors(&settings.cors_origins)? {
             router = router.layer(cors);
         }
@@ -216,8 +280,9 @@ impl App {
         Ok(Self {
             listener,
             router,
-            io,
+            server,
             sockets,
+            presence_every,
         })
     }
 
@@ -242,11 +307,13 @@ impl App {
         let Self {
             listener,
             router,
-            io,
+            server,
             sockets,
+            presence_every,
         } = self;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "chat gateway listening");
+        let keeper = presence_every.map(|every| server.keep_presence(every));
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = async move {
             shutdown.await;
@@ -254,7 +321,13 @@ impl App {
             if !sockets.drain(DRAIN_LIMIT).await {
                 tracing::warn!("some sends were still in flight after the drain limit");
             }
-            if tokio::time::timeout(CLOSE_LIMIT, io.close()).await.is_err() {
+            if let Some(keeper) = keeper {
+                keeper.abort();
+            }
+            if tokio::time::timeout(CLOSE_LIMIT, server.close())
+                .await
+                .is_err()
+            {
                 tracing::warn!("closing the sockets took too long");
             }
             tracing::info!("sockets closed");

@@ -56,6 +56,21 @@ pub struct Settings {
     pub database_acquire_timeout: Duration,
     /// `CHAT_REDIS_URL`.
     pub redis_url: Option<String>,
+    /// `CHAT_REDIS_POOL_SIZE`: connections for sessions, presence and rate limits (the rooms
+    /// adapter has its own).
+    pub redis_pool_size: usize,
+    /// `CHAT_REDIS_KEY_PREFIX`: prefix of every key and channel, so deployments can share one
+    /// Redis.
+    pub redis_key_prefix: String,
+    /// `CHAT_PRESENCE_LEASE_MS`: how long a connection counts as present without its node
+    /// renewing it (nodes renew every third of it); a crashed node's users go offline within
+    /// about this plus a third.
+    pub presence_lease: Duration,
+    /// `CHAT_PING_INTERVAL_MS`: Engine.IO heartbeat interval.
+    pub ping_interval: Duration,
+    /// `CHAT_PING_TIMEOUT_MS`: how long a heartbeat waits for the pong before the connection
+    /// counts as dead.
+    pub ping_timeout: Duration,
     /// The JWT settings.
     pub jwt: JwtSettings,
     /// `CHAT_RATE_LIMIT_MESSAGE_SEND`, `_MESSAGE_READ`, `_TYPING`, `_BLOCK`, `_MUTE` (per minute).
@@ -222,6 +237,18 @@ impl Settings {
                 "must start with redis:// or rediss://",
             ));
         }
+        let redis_key_prefix =
+            optional(src, "CHAT_REDIS_KEY_PREFIX").unwrap_or_else(|| "chat".to_owned());
+        if redis_key_prefix.is_empty()
+            || !redis_key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
+            return Err(bad(
+                "CHAT_REDIS_KEY_PREFIX",
+                "must be letters, digits, '-', '_', '.' or ':'",
+            ));
+        }
         let jwt = jwt(src, &bind)?;
         let rate_limits = RateLimits {
             message_send: number(src, "CHAT_RATE_LIMIT_MESSAGE_SEND", 10, 1)?,
@@ -257,6 +284,21 @@ impl Settings {
                 1,
             )?),
             redis_url,
+            redis_pool_size: number(src, "CHAT_REDIS_POOL_SIZE", 4, 1)?,
+            redis_key_prefix,
+            presence_lease: Duration::from_millis(number(
+                src,
+                "CHAT_PRESENCE_LEASE_MS",
+                30_000,
+                300,
+            )?),
+            ping_interval: Duration::from_millis(number(
+                src,
+                "CHAT_PING_INTERVAL_MS",
+                25_000,
+                100,
+            )?),
+            ping_timeout: Duration::from_millis(number(src, "CHAT_PING_TIMEOUT_MS", 20_000, 100)?),
             jwt,
             rate_limits,
             max_message_chars: number(src, "CHAT_MAX_MESSAGE_CHARS", 4_000, 1)?,

@@ -11,6 +11,7 @@
 //! | `{p}:{{user}}:presence`                 | hash   | socket → `status:lease_expiry_ms`          |
 //! | `{p}:{{user}}:last_seen`                | string | ms when the user last went offline         |
 //! | `{p}:{{user}}:rate:{action}`            | zset   | allowed actions in the window, by instant  |
+//! | `{p}:presence:leases`                   | zset   | `user socket` of every connection, by lease expiry (the sweep's index) |
 
 use std::sync::Arc;
 
@@ -68,6 +69,14 @@ impl Keys {
     #[must_use]
     pub fn last_seen(&self, user: UserId) -> String {
         format!("{}:{{{user}}}:last_seen", self.prefix)
+    }
+
+    /// The index of every connection's lease (`user socket`, scored by expiry), which the
+    /// sweep reads to find lapsed ones. One key for all users: it is only read and written by
+    /// itself, never in a script with a user's keys.
+    #[must_use]
+    pub fn presence_leases(&self) -> String {
+        format!("{}:presence:leases", self.prefix)
     }
 
     /// The log of one (user, action) rate limit.

@@ -13,6 +13,8 @@
 //!   aggregated by one Lua script (`scripts/presence_*.lua`).
 //! - [`rate_limit`]: [`RedisRateLimiter`] — the sliding-window log as one Lua script
 //!   (`scripts/rate_limit.lua`).
+//! - [`rooms`]: [`rooms_adapter`], socketioxide's Redis adapter (fred driver), which makes
+//!   Socket.IO rooms span every node.
 //! - [`error`]: [`RedisStoreError`] for connecting; fred errors become
 //!   `RepoError::Unavailable` (connection, timeout) or `RepoError::Internal`.
 //!
@@ -24,6 +26,7 @@ pub mod error;
 pub mod keys;
 pub mod presence;
 pub mod rate_limit;
+pub mod rooms;
 pub mod session;
 
 use chat_domain::error::RepoError;
@@ -37,8 +40,15 @@ pub use crate::{
     keys::Keys,
     presence::RedisPresenceStore,
     rate_limit::RedisRateLimiter,
+    rooms::{RoomsAdapter, rooms_adapter},
     session::RedisSessionStore,
 };
+
+/// Whether Redis answers a `PING` (the readiness check).
+pub async fn ping(pool: &Pool) -> bool {
+    use fred::prelude::ClientLike as _;
+    pool.ping::<()>(None).await.is_ok()
+}
 
 /// Sends a pipeline and returns each command's reply, failing on the first failed command.
 pub(crate) async fn pipeline_results(p: &Pipeline<Client>) -> Result<Vec<Value>, RepoError> {

@@ -12,7 +12,7 @@ use chat_domain::{
 };
 use fred::{
     cmd,
-    prelude::{ClientLike, HashesInterface, KeysInterface, Pool},
+    prelude::{ClientLike, HashesInterface, KeysInterface, Pool, SortedSetsInterface},
     types::{Value, scripts::Script},
 };
 
@@ -27,12 +27,30 @@ static CHANGE: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_change.lua")));
 static RENEW: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_renew.lua")));
+static SWEEP: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_sweep.lua")));
+static LEASES_DUE: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(include_str!("scripts/leases_due.lua")));
+static LEASES_FORGET: LazyLock<Script> =
+    LazyLock::new(|| Script::from_lua(include_str!("scripts/leases_forget.lua")));
+
+/// How long a user's presence hash outlives its newest lease, so that a sweep still finds
+/// (and announces) a connection whose node died.
+const KEEP_AFTER_LEASE_MS: i64 = 10 * 60 * 1_000;
+
+/// Most lapsed connections one sweep handles (the next sweep takes the rest).
+const SWEEP_BATCH: i64 = 500;
 
 /// The Redis [`PresenceStore`]: per user, one hash of connection → status and lease expiry,
-/// changed by one Lua script that returns the aggregate before and after (atomic, one round
-/// trip). Leases run on the Redis server's clock: a connection whose node stops renewing it
-/// (see [`Self::renew`]) lapses after the lease and no longer counts. A lapse records no last
-/// seen; only a removal (or change) that takes the user offline does.
+/// changed by one Lua script that returns the aggregate before and after (atomic). Leases run
+/// on the Redis server's clock: a connection whose node stops renewing it (see
+/// [`PresenceStore::renew_connection`]) lapses after the lease and no longer counts.
+///
+/// A lapse is announced once: every lease is also indexed in one sorted set by expiry, which
+/// [`PresenceStore::sweep_lapsed`] reads; the sweep drops a user's lapsed connections and
+/// returns the change, atomically per user, so of several nodes sweeping only one sees it.
+/// Until a lapse is swept (or another change of that user drops it), the aggregate *before* a
+/// change still counts it: it is what the others were last told.
 #[derive(Debug, Clone)]
 pub struct RedisPresenceStore {
     pool: Pool,
@@ -51,23 +69,45 @@ impl RedisPresenceStore {
         }
     }
 
-    /// Extends the lease of a live connection by the configured lease. The gateway calls it for
-    /// each of its sockets well within the lease (e.g. every third of it).
-    ///
-    /// Returns `false` when the connection is unknown or its lease already lapsed: other nodes
-    /// may have seen the user offline, so set its status again with
-    /// [`PresenceStore::set_connection_status`] (which announces the change).
+    /// Extends the lease of a live connection by the configured lease; see
+    /// [`PresenceStore::renew_connection`].
     ///
     /// # Errors
     /// `RepoError::Unavailable` when Redis is unreachable.
     pub async fn renew(&self, user: UserId, socket: &SocketId) -> Result<bool, RepoError> {
         let key = self.keys.presence(user);
-        let args: Vec<Value> = vec![socket.as_str().into(), self.lease_ms.into()];
-        let renewed: i64 = RENEW
+        let args: Vec<Value> = vec![
+            socket.as_str().into(),
+            self.lease_ms.into(),
+            KEEP_AFTER_LEASE_MS.into(),
+        ];
+        let expiry: i64 = RENEW
             .evalsha_with_reload(self.pool.next(), vec![key], args)
             .await
             .map_err(repo_error)?;
-        Ok(renewed == 1)
+        if expiry == 0 {
+            return Ok(false);
+        }
+        self.index(user, socket, expiry).await?;
+        Ok(true)
+    }
+
+    /// Records a connection's lease expiry in the sweep's index (`0`: forgets it).
+    async fn index(&self, user: UserId, socket: &SocketId, expiry: i64) -> Result<(), RepoError> {
+        let member = lease_member(user, socket);
+        let key = self.keys.presence_leases();
+        if expiry == 0 {
+            let _: i64 = self.pool.zrem(key, member).await.map_err(repo_error)?;
+        } else {
+            #[allow(clippy::cast_precision_loss)] // ms since 1970 fit a double exactly
+            let score = expiry as f64;
+            let _: i64 = self
+                .pool
+                .zadd(key, None, None, false, false, (score, member))
+                .await
+                .map_err(repo_error)?;
+        }
+        Ok(())
     }
 
     /// When `user` last went offline, if recorded.
@@ -98,22 +138,55 @@ impl RedisPresenceStore {
             status.map_or("", PresenceStatus::as_str).into(),
             self.lease_ms.into(),
             now.millis().into(),
+            KEEP_AFTER_LEASE_MS.into(),
         ];
         let reply: Vec<String> = CHANGE
             .evalsha_with_reload(self.pool.next(), keys, args)
             .await
             .map_err(repo_error)?;
-        let parse = |i: usize| {
-            reply
-                .get(i)
-                .and_then(|s| PresenceStatus::parse(s))
-                .ok_or_else(|| corrupt(&key, format!("script replied {reply:?}")))
-        };
-        Ok(PresenceChange {
-            before: parse(0)?,
-            after: parse(1)?,
-        })
+        let (change, expiry) = parse_reply(&key, &reply)?;
+        self.index(user, socket, expiry).await?;
+        Ok(change)
     }
+
+    /// Sweeps one user: drops their lapsed connections, returns the change.
+    async fn sweep_user(&self, user: UserId, now: Timestamp) -> Result<PresenceChange, RepoError> {
+        let key = self.keys.presence(user);
+        let keys = vec![key.clone(), self.keys.last_seen(user)];
+        let args: Vec<Value> = vec![now.millis().into()];
+        let reply: Vec<String> = SWEEP
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await
+            .map_err(repo_error)?;
+        Ok(parse_reply(&key, &reply)?.0)
+    }
+}
+
+/// A connection in the lease index.
+fn lease_member(user: UserId, socket: &SocketId) -> String {
+    format!("{user} {}", socket.as_str())
+}
+
+/// `{before, after, ms}` from a presence script.
+fn parse_reply(key: &str, reply: &[String]) -> Result<(PresenceChange, i64), RepoError> {
+    let bad = || corrupt(key, format!("script replied {reply:?}"));
+    let status = |i: usize| {
+        reply
+            .get(i)
+            .and_then(|s| PresenceStatus::parse(s))
+            .ok_or_else(bad)
+    };
+    let ms = reply
+        .get(2)
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or_else(bad)?;
+    Ok((
+        PresenceChange {
+            before: status(0)?,
+            after: status(1)?,
+        },
+        ms,
+    ))
 }
 
 /// The aggregate of one user's hash (`socket → status:expiry`) at server time `now_ms`.
@@ -160,6 +233,45 @@ impl PresenceStore for RedisPresenceStore {
         now: Timestamp,
     ) -> Result<PresenceChange, RepoError> {
         self.change(user, &socket, None, now).await
+    }
+
+    async fn renew_connection(&self, user: UserId, socket: SocketId) -> Result<bool, RepoError> {
+        self.renew(user, &socket).await
+    }
+
+    async fn sweep_lapsed(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(UserId, PresenceChange)>, RepoError> {
+        let index = self.keys.presence_leases();
+        let due: Vec<String> = LEASES_DUE
+            .evalsha_with_reload(self.pool.next(), vec![index.clone()], vec![SWEEP_BATCH])
+            .await
+            .map_err(repo_error)?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut users = std::collections::BTreeSet::new();
+        for member in &due {
+            let user = member
+                .split_once(' ')
+                .and_then(|(u, _)| u.parse::<uuid::Uuid>().ok())
+                .map(UserId::new)
+                .ok_or_else(|| corrupt(&index, format!("bad member {member:?}")))?;
+            users.insert(user);
+        }
+        let mut changed = Vec::new();
+        for user in users {
+            let change = self.sweep_user(user, now).await?;
+            if change.changed().is_some() {
+                changed.push((user, change));
+            }
+        }
+        let _: i64 = LEASES_FORGET
+            .evalsha_with_reload(self.pool.next(), vec![index], due)
+            .await
+            .map_err(repo_error)?;
+        Ok(changed)
     }
 
     async fn fetch_presence(

@@ -130,6 +130,11 @@ async fn a_lapsed_lease_makes_the_user_offline_until_set_again() {
         !store.renew(ada, &phone).await.unwrap(),
         "a lapsed lease is not renewed"
     );
+    assert_eq!(
+        store.sweep_lapsed(at(1)).await.unwrap(),
+        vec![(ada, change(Online, Offline))],
+        "the sweep announces the lapse"
+    );
     let back = store
         .set_connection_status(ada, phone, Online, at(1))
         .await
@@ -138,6 +143,82 @@ async fn a_lapsed_lease_makes_the_user_offline_until_set_again() {
         back,
         change(Offline, Online),
         "setting again announces the return"
+    );
+    clean_up(&config, &pool).await;
+}
+
+#[tokio::test]
+async fn a_crashed_nodes_connections_are_swept_once_by_one_of_the_live_nodes() {
+    let lease = Duration::from_millis(300);
+    let Some((config, pool)) = redis(|c| c.presence_lease = lease).await else {
+        return;
+    };
+    let crashed = RedisPresenceStore::new(pool.clone(), &config);
+    let live = RedisPresenceStore::new(pool.clone(), &config);
+    let other = RedisPresenceStore::new(pool.clone(), &config);
+    let (ada, bob) = (user(), user());
+    let (ada_phone, ada_laptop, bob_phone) = (socket(), socket(), socket());
+    crashed
+        .set_connection_status(ada, ada_phone.clone(), Online, at(0))
+        .await
+        .unwrap();
+    crashed
+        .set_connection_status(bob, bob_phone, Away, at(0))
+        .await
+        .unwrap();
+    live.set_connection_status(ada, ada_laptop.clone(), Away, at(0))
+        .await
+        .unwrap();
+    assert!(
+        live.sweep_lapsed(at(0)).await.unwrap().is_empty(),
+        "nothing lapsed yet"
+    );
+    // `crashed` stops renewing; `live` keeps its laptop connection.
+    for _ in 0..2 {
+        tokio::time::sleep(lease / 2 + Duration::from_millis(30)).await;
+        assert!(live.renew(ada, &ada_laptop).await.unwrap());
+    }
+    let (a, b) = tokio::join!(live.sweep_lapsed(at(1)), other.sweep_lapsed(at(1)));
+    let mut swept = [a.unwrap(), b.unwrap()].concat();
+    swept.sort_by_key(|(u, _)| *u);
+    let mut want = vec![(ada, change(Online, Away)), (bob, change(Away, Offline))];
+    want.sort_by_key(|(u, _)| *u);
+    assert_eq!(swept, want, "each change once, whichever node swept it");
+    assert!(
+        live.sweep_lapsed(at(2)).await.unwrap().is_empty(),
+        "swept already"
+    );
+    assert_eq!(presence_of(&other, ada).await, Away);
+    assert_eq!(presence_of(&other, bob).await, Offline);
+    assert_eq!(other.last_seen(bob).await.unwrap(), Some(at(1)));
+    clean_up(&config, &pool).await;
+}
+
+#[tokio::test]
+async fn a_change_after_an_unswept_lapse_is_announced_from_what_others_were_told() {
+    let lease = Duration::from_millis(200);
+    let Some((config, pool)) = redis(|c| c.presence_lease = lease).await else {
+        return;
+    };
+    let store = RedisPresenceStore::new(pool.clone(), &config);
+    let (ada, phone, laptop) = (user(), socket(), socket());
+    store
+        .set_connection_status(ada, phone, Online, at(0))
+        .await
+        .unwrap();
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    // The phone lapsed unannounced; the laptop's arrival changes nothing others see...
+    let arrived = store
+        .set_connection_status(ada, laptop.clone(), Online, at(1))
+        .await
+        .unwrap();
+    assert_eq!(arrived, change(Online, Online));
+    // ...and its leaving announces offline (the phone's lapse included).
+    let left = store.remove_connection(ada, laptop, at(2)).await.unwrap();
+    assert_eq!(left, change(Online, Offline));
+    assert!(
+        store.sweep_lapsed(at(3)).await.unwrap().is_empty(),
+        "nothing left to announce"
     );
     clean_up(&config, &pool).await;
 }

@@ -24,11 +24,14 @@ mod send;
 mod state;
 mod wire_time;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
+use chat_domain::{SocketId, UserId};
 use socketioxide::{
-    ParserConfig, SocketIo, adapter::LocalAdapter, handler::ConnectHandler, layer::SocketIoLayer,
+    ParserConfig, SocketIo, SocketIoBuilder, adapter::Adapter, adapter::Emitter,
+    adapter::LocalAdapter, handler::ConnectHandler,
 };
+use socketioxide_redis::{FredAdapter, RedisAdapterCtr, drivers::fred::FredDriver};
 
 pub use crate::{
     connect::ConnectRefusal,
@@ -59,11 +62,62 @@ impl Default for SocketConfig {
     }
 }
 
-/// Builds the Socket.IO layer and server for a single node (in-process rooms), with the
-/// handlers registered on the `/` namespace.
-#[must_use]
-pub fn local_layer(config: SocketConfig, state: SocketState) -> (SocketIoLayer, SocketIo) {
-    let (layer, io) = SocketIo::builder()
+/// Where Socket.IO rooms live.
+pub enum Rooms {
+    /// In this process: one node.
+    Local,
+    /// In Redis (socketioxide's Redis adapter, fred driver): room emits, joins and leaves reach
+    /// every node sharing it.
+    Redis(RedisAdapterCtr<FredDriver>),
+}
+
+impl std::fmt::Debug for Rooms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Local => "Local",
+            Self::Redis(_) => "Redis",
+        })
+    }
+}
+
+/// The Redis adapter as socketioxide names it.
+type RedisRooms = FredAdapter<Emitter>;
+
+/// The running Socket.IO server, whichever the rooms: what the app needs after wiring.
+#[derive(Clone)]
+pub struct SocketServer {
+    handle: Handle,
+    state: SocketState,
+}
+
+#[derive(Clone)]
+pub(crate) enum Handle {
+    Local(SocketIo<LocalAdapter>),
+    Redis(SocketIo<RedisRooms>),
+}
+
+impl std::fmt::Debug for SocketServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rooms = match self.handle {
+            Handle::Local(_) => "local",
+            Handle::Redis(_) => "redis",
+        };
+        f.debug_struct("SocketServer")
+            .field("rooms", &rooms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mounting the Socket.IO server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    /// The Redis adapter could not subscribe to its channels.
+    #[error("the redis rooms adapter failed to start: {0}")]
+    Rooms(String),
+}
+
+fn builder(config: SocketConfig, state: SocketState) -> SocketIoBuilder {
+    SocketIo::builder()
         .max_payload(u64::try_from(config.max_message_bytes).unwrap_or(u64::MAX))
         .ws_max_message_size(config.max_message_bytes)
         // The frame limit too: tungstenite reads a whole frame before the message limit applies.
@@ -72,10 +126,105 @@ pub fn local_layer(config: SocketConfig, state: SocketState) -> (SocketIoLayer, 
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
         .with_state(state)
-        .build_layer();
-    io.ns(
-        names::NAMESPACE,
-        connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
-    );
-    (layer, io)
+}
+
+/// Mounts the Socket.IO server on `router` (path `/socket.io/`), with the handlers on the `/`
+/// namespace, and attaches `publisher` to it.
+///
+/// # Errors
+/// [`MountError`] when the Redis adapter cannot start.
+pub async fn mount(
+    router: axum::Router,
+    config: SocketConfig,
+    state: SocketState,
+    rooms: Rooms,
+    publisher: &SocketIoEventPublisher,
+) -> Result<(axum::Router, SocketServer), MountError> {
+    let built = builder(config, state.clone());
+    let (router, handle) = match rooms {
+        Rooms::Local => {
+            let (layer, io) = built.build_layer();
+            io.ns(
+                names::NAMESPACE,
+                connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
+            );
+            (router.layer(layer), Handle::Local(io))
+        }
+        Rooms::Redis(adapter) => {
+            let (layer, io) = built.with_adapter::<RedisRooms>(adapter).build_layer();
+            // With a remote adapter the namespace exists once its channels are subscribed.
+            io.ns(
+                names::NAMESPACE,
+                connect::on_connect::<RedisRooms>.with(connect::authenticate::<RedisRooms>),
+            )
+            .await
+            .map_err(|e| MountError::Rooms(e.to_string()))?;
+            (router.layer(layer), Handle::Redis(io))
+        }
+    };
+    publisher.attach(handle.clone());
+    Ok((router, SocketServer { handle, state }))
+}
+
+impl SocketServer {
+    /// Closes every socket of this node (their disconnect handlers run).
+    pub async fn close(&self) {
+        match &self.handle {
+            Handle::Local(io) => io.close().await,
+            Handle::Redis(io) => io.close().await,
+        }
+    }
+
+    /// Keeps this node's connections counted in a presence store shared by several nodes:
+    /// every `every`, renews the lease of each local socket, then sweeps the connections of
+    /// crashed nodes (announcing who went offline). Runs until the task is aborted.
+    #[must_use]
+    pub fn keep_presence(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                server.renew_and_sweep().await;
+            }
+        })
+    }
+
+    async fn renew_and_sweep(&self) {
+        let presence = &self.state.services.presence;
+        for (user, socket, live) in self.local_connections() {
+            if let Err(error) = presence.renew(user, socket, live).await {
+                tracing::warn!(error = %error, user.id = %user, "renewing a presence lease failed");
+            }
+        }
+        if let Err(error) = presence.sweep().await {
+            tracing::warn!(error = %error, "sweeping lapsed presence failed");
+        }
+    }
+
+    /// The registered sockets of this node, each with a check of whether it is still connected.
+    fn local_connections(&self) -> Vec<(UserId, SocketId, LiveCheck)> {
+        match &self.handle {
+            Handle::Local(io) => connections(io),
+            Handle::Redis(io) => connections(io),
+        }
+    }
+}
+
+/// Whether a socket listed a moment ago is still connected.
+type LiveCheck = Box<dyn Fn() -> bool + Send + Sync>;
+
+fn connections<A: Adapter>(io: &SocketIo<A>) -> Vec<(UserId, SocketId, LiveCheck)> {
+    io.sockets()
+        .into_iter()
+        .filter_map(|s| {
+            let user = s.extensions.get::<Arc<state::SocketUser<A>>>()?;
+            if !*user.registered.borrow() {
+                return None;
+            }
+            let live: LiveCheck = Box::new(move || s.connected());
+            Some((user.user_id, user.socket_id.clone(), live))
+        })
+        .collect()
 }

@@ -80,6 +80,49 @@ impl PresenceService {
         Ok(())
     }
 
+    /// Keeps a live connection counted: renews its lease, and sets it online again when the
+    /// lease had lapsed (its node lost the store for longer than a lease; others may have seen
+    /// the user go offline, so the return is announced) and `still_live()` says the socket is
+    /// still there (not mid-disconnect, which would bring a ghost back).
+    ///
+    /// # Errors
+    /// The presence store's.
+    pub async fn renew(
+        &self,
+        user: UserId,
+        socket: SocketId,
+        still_live: impl FnOnce() -> bool + Send,
+    ) -> Result<(), RepoError> {
+        if self
+            .ports
+            .presence
+            .renew_connection(user, socket.clone())
+            .await?
+            || !still_live()
+        {
+            return Ok(());
+        }
+        tracing::info!(user.id = %user, "a lapsed connection is set online again");
+        self.connected(user, socket).await
+    }
+
+    /// Drops connections whose lease lapsed (a crashed node's) and announces each user that
+    /// this took offline (or from online to away). Every node runs it now and then; each
+    /// change is announced by the one node that swept it. Returns how many users changed.
+    ///
+    /// # Errors
+    /// The presence store's.
+    pub async fn sweep(&self) -> Result<usize, RepoError> {
+        let now = self.ports.clock.now();
+        let changes = self.ports.presence.sweep_lapsed(now).await?;
+        let count = changes.len();
+        for (user, change) in changes {
+            tracing::info!(user.id = %user, "a lapsed connection left: presence changed");
+            self.announce(user, change, now).await;
+        }
+        Ok(count)
+    }
+
     /// `presence:changed` to every conversation the user shares without a block.
     async fn announce(&self, user: UserId, change: PresenceChange, now: Timestamp) {
         let Some(status) = change.changed() else {

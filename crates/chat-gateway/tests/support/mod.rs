@@ -1,4 +1,6 @@
 //! A real gateway on port 0 for black-box tests, and the runner of the Node suite.
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
 
 use std::{
     collections::BTreeMap,
@@ -9,6 +11,9 @@ use std::{
 
 use chat_gateway::{App, Settings, config::Sources};
 use tokio::{process::Command, sync::oneshot, task::JoinHandle};
+
+#[allow(dead_code)] // used by tests/multinode.rs and tests/soak.rs
+pub mod cluster;
 
 /// The HS256 secret every test token is signed with.
 pub const SECRET: &str = "blackbox-secret-0123456789";
@@ -216,4 +221,46 @@ pub async fn run_node_tests(dir: &Path, env: &[(&str, String)], what: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stdout}\n{stderr}");
     assert!(output.status.success(), "{what} failed (see above)");
+}
+
+/// Like [`settings`], with `overrides` (variable, value) on top.
+#[allow(dead_code)] // used by tests/soak.rs only
+fn settings_with(database_url: &str, overrides: &[(&str, &str)]) -> Settings {
+    let mut env: BTreeMap<String, String> = [
+        ("CHAT_BIND", "127.0.0.1:0"),
+        ("CHAT_DATABASE_URL", database_url),
+        ("CHAT_JWT_SECRET", SECRET),
+        ("CHAT_TYPING_TIMEOUT_MS", "800"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::from_sources(&Sources::new(env, BTreeMap::new())).expect("test settings are valid")
+}
+
+impl Server {
+    /// On a fresh SQLite file, with `overrides` (e.g. higher rate limits) on the test settings.
+    #[allow(dead_code)] // used by tests/soak.rs only
+    pub async fn sqlite_with(overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+        Self::start_with(settings_with(&url, overrides), dir, None).await
+    }
+
+    /// On a fresh PostgreSQL database when `CHAT_TEST_DATABASE_URL` is set, with `overrides`.
+    #[allow(dead_code)] // used by tests/soak.rs only
+    pub async fn postgres_with(overrides: &[(&str, &str)]) -> Option<Self> {
+        let base = std::env::var("CHAT_TEST_DATABASE_URL").ok()?;
+        let name = format!("chat_soak_{}", uuid::Uuid::new_v4().simple());
+        admin(&base, &format!("CREATE DATABASE {name}")).await;
+        let url = match base.rfind('/') {
+            Some(i) => format!("{}/{name}", &base[..i]),
+            None => panic!("CHAT_TEST_DATABASE_URL has no database name"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::start_with(settings_with(&url, overrides), dir, Some((base, name))).await)
+    }
 }

@@ -1,0 +1,53 @@
+//! Socket.IO rooms across nodes: the constructor of socketioxide's Redis adapter (fred
+//! driver), built from the same [`RedisConfig`] as the pool. The adapter carries room emits,
+//! joins and leaves to every node over sharded pub/sub (Redis ≥ 7.0, RESP3).
+
+use fred::{
+    prelude::{Builder, Config, ReconnectPolicy},
+    types::RespVersion,
+};
+use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr, drivers::fred::FredDriver};
+
+use crate::{config::RedisConfig, error::RedisStoreError};
+
+/// The adapter constructor socketioxide builds each namespace's adapter from.
+pub type RoomsAdapter = RedisAdapterCtr<FredDriver>;
+
+/// Connects the adapter's subscriber client (its own connection, resubscribing after a
+/// reconnect) and builds the constructor. Channels are prefixed with the key prefix, so
+/// deployments sharing a server do not hear each other.
+///
+/// # Errors
+/// [`RedisStoreError::Config`] for a bad URL, [`RedisStoreError::Connect`] when the server is
+/// unreachable.
+pub async fn rooms_adapter(config: &RedisConfig) -> Result<RoomsAdapter, RedisStoreError> {
+    let mut fred_config =
+        Config::from_url(&config.url).map_err(|e| RedisStoreError::Config(e.to_string()))?;
+    fred_config.version = RespVersion::RESP3;
+    fred_config.fail_fast = true;
+    let max_delay = u32::try_from(config.max_reconnect_delay.as_millis()).unwrap_or(u32::MAX);
+    let connect_timeout = config.connect_timeout;
+    let subscriber = Builder::from_config(fred_config)
+        .with_connection_config(|c| c.connection_timeout = connect_timeout)
+        .set_policy(ReconnectPolicy::new_exponential(
+            0,
+            100,
+            max_delay.max(100),
+            2,
+        ))
+        .build_subscriber_client()
+        .map_err(|e| RedisStoreError::Config(e.to_string()))?;
+    let adapter_config = RedisAdapterConfig::new()
+        .with_prefix(format!("{}:socket.io", config.key_prefix))
+        .with_request_timeout(
+            config
+                .command_timeout
+                .max(std::time::Duration::from_secs(1)),
+        );
+    // `new_with_fred_config` initialises the client itself.
+    let adapter = RedisAdapterCtr::new_with_fred_config(subscriber, adapter_config)
+        .await
+        .map_err(RedisStoreError::Connect)?;
+    tracing::info!("socket.io rooms span every node over redis");
+    Ok(adapter)
+}
