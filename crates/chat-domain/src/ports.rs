@@ -218,6 +218,15 @@ pub trait MessageRepository: Send + Sync {
         limit: u32,
     ) -> Result<HistoryPage, RepoError>;
 
+    /// For each of `conversations`, the first sequence of a message created after `instant`
+    /// (conversations with none are left out). Resume uses it to owe a device everything that
+    /// may have been emitted into a connection already dead.
+    async fn first_sequences_after(
+        &self,
+        conversations: Vec<ConversationId>,
+        instant: Timestamp,
+    ) -> Result<Vec<(ConversationId, ServerSequence)>, RepoError>;
+
     /// The newest client sequence `sender` committed from `device` in `conversation`.
     async fn last_client_sequence(
         &self,

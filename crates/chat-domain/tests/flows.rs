@@ -18,9 +18,9 @@ use chat_domain::{
     read_marker::ReadTarget,
     sequence::ServerSequence,
     service::{
-        BlockError, ConnectOutcome, ConnectRequest, MarkRead, MarkReadError, Policies, Ports,
-        RateLimited, ReadAck, ResumedSession, SendMessage, SendMessageError, Services, TypingError,
-        TypingKey, UnblockOutcome,
+        BlockError, ConnectOutcome, ConnectRequest, Departure, MarkRead, MarkReadError, Policies,
+        Ports, RateLimited, ReadAck, ResumedSession, SendMessage, SendMessageError, Services,
+        TypingError, TypingKey, UnblockOutcome,
     },
     user::DisplayName,
 };
@@ -167,9 +167,13 @@ impl World {
     }
 
     async fn disconnect(&self, d: &Device) {
+        self.leave(d, Departure::Deliberate).await;
+    }
+
+    async fn leave(&self, d: &Device, departure: Departure) {
         self.services
             .sessions
-            .disconnect(d.user, d.device.clone(), d.socket.clone())
+            .disconnect(d.user, d.device.clone(), d.socket.clone(), departure)
             .await
             .unwrap();
     }
@@ -720,6 +724,23 @@ async fn a_muted_user_still_gets_unread_updates_flagged_muted() {
 }
 
 #[tokio::test]
+async fn a_message_created_just_before_a_disconnect_is_owed_again_on_resume() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let (ada, bob_phone) = (device(ADA, "laptop"), device(BOB, "phone"));
+    let early = world.send(&ada, c, 1, "long before").await.unwrap().message;
+    world.clock.advance(5_000);
+    // Emitted half a second before the transport closed without a goodbye: maybe lost in
+    // flight.
+    let late = world.send(&ada, c, 2, "just before").await.unwrap().message;
+    world.clock.advance(500);
+    world.leave(&bob_phone, Departure::Closed).await;
+    world.clock.advance(1_000);
+    let back = world.connect(&bob_phone).await;
+    let pending = back.resumed.expect("resumed").pending;
+    assert_eq!(pending, vec![late], "owed again; {early:?} is not");
+}
+
+#[tokio::test]
 async fn a_device_that_returns_within_the_window_gets_exactly_what_it_missed() {
     let (world, c) = World::ada_and_bob_online().await;
     let (ada, bob_laptop, bob_phone) = (
@@ -728,6 +749,8 @@ async fn a_device_that_returns_within_the_window_gets_exactly_what_it_missed() {
         device(BOB, "phone"),
     );
     world.send(&ada, c, 1, "before").await.unwrap();
+    // Longer ago than the clean-disconnect margin (2 s): known delivered.
+    world.clock.advance(5_000);
 
     world.disconnect(&bob_phone).await;
     world.clock.advance(60_000);

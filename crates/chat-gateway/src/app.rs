@@ -10,7 +10,7 @@ use chat_domain::{
     ContentPolicy,
     ports::Clock,
     rate_limit::{Quota, RateLimitPolicy},
-    service::{Policies, Ports, ResumeWindow, Services},
+    service::{Policies, Ports, ResumeMargin, ResumeWindow, Services},
     typing::TypingPolicy,
 };
 use chat_http::{DependencyStatus, HttpConfig, HttpState, Readiness};
@@ -110,6 +110,16 @@ fn policies(settings: &Settings) -> Policies {
         resume_window: ResumeWindow(
             i64::try_from(settings.resume_window.as_millis()).unwrap_or(i64::MAX),
         ),
+        resume_margin: {
+            let clean_ms = ResumeMargin::default().clean_ms;
+            let unnoticed = settings.ping_interval + settings.ping_timeout;
+            ResumeMargin {
+                clean_ms,
+                abrupt_ms: i64::try_from(unnoticed.as_millis())
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(clean_ms),
+            }
+        },
     }
 }
 

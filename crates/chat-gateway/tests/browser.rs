@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code)] // the black-box runner is not used here
 mod support;
 
 use std::path::Path;

@@ -10,6 +10,9 @@ use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr, drivers::fred::Fre
 
 use crate::{config::RedisConfig, error::RedisStoreError};
 
+/// Pub/sub messages a node can fall behind by before any is dropped.
+const SUBSCRIBER_BUFFER: usize = 65_536;
+
 /// The adapter constructor socketioxide builds each namespace's adapter from.
 pub type RoomsAdapter = RedisAdapterCtr<FredDriver>;
 
@@ -29,6 +32,9 @@ pub async fn rooms_adapter(config: &RedisConfig) -> Result<RoomsAdapter, RedisSt
     let connect_timeout = config.connect_timeout;
     let subscriber = Builder::from_config(fred_config)
         .with_connection_config(|c| c.connection_timeout = connect_timeout)
+        // fred hands pub/sub messages to the adapter over a broadcast channel (default 32):
+        // a burst longer than that is dropped ("lagged"), i.e. room emits lost on this node.
+        .with_performance_config(|p| p.broadcast_channel_capacity = SUBSCRIBER_BUFFER)
         .set_policy(ReconnectPolicy::new_exponential(
             0,
             100,

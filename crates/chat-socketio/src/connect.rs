@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use chat_domain::{
     ConversationId, DeviceId, ServerSequence, SocketId,
     ports::{TOKEN_LEEWAY_SECS, TokenError},
-    service::{AuthError, ConnectRequest},
+    service::{AuthError, ConnectRequest, Departure},
 };
 use serde::Serialize;
 use socketioxide::{
@@ -249,10 +249,24 @@ async fn on_disconnect<A: Adapter>(
     let mut registered = user.registered.subscribe();
     let _ = tokio::time::timeout(Duration::from_secs(10), registered.wait_for(|r| *r)).await;
     state.services.typing.clear_socket(&user.socket_id).await;
+    // A heartbeat timeout or a transport error is noticed late: the connection may have been
+    // dead for a while, so resume goes back further.
+    let departure = match reason {
+        DisconnectReason::ClientNSDisconnect
+        | DisconnectReason::ServerNSDisconnect
+        | DisconnectReason::ClosingServer => Departure::Deliberate,
+        DisconnectReason::TransportClose => Departure::Closed,
+        _ => Departure::Abrupt,
+    };
     if let Err(error) = state
         .services
         .sessions
-        .disconnect(user.user_id, user.device_id.clone(), user.socket_id.clone())
+        .disconnect(
+            user.user_id,
+            user.device_id.clone(),
+            user.socket_id.clone(),
+            departure,
+        )
         .await
     {
         tracing::warn!(error = %error, user.id = %user.user_id, "recording a disconnect failed");

@@ -2,7 +2,8 @@
 //! and the reads of messages.
 
 use chat_domain::{
-    ClientSequence, ConversationId, DeviceId, MessageId, RepoError, ServerSequence, UserId,
+    ClientSequence, ConversationId, DeviceId, MessageId, RepoError, ServerSequence, Timestamp,
+    UserId,
     message::{AppendOutcome, NewMessage, StoredMessage},
     paging::HistoryQuery,
     ports::{CheckedAppend, ContextVersion, HistoryPage, MessageRepository},
@@ -26,6 +27,12 @@ pub struct SqlMessageRepository {
 
 #[derive(Debug, FromQueryResult)]
 struct SequenceRow {
+    seq: Option<i64>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FirstRow {
+    conversation_id: uuid::Uuid,
     seq: Option<i64>,
 }
 
@@ -112,6 +119,33 @@ impl MessageRepository for SqlMessageRepository {
         limit: u32,
     ) -> Result<HistoryPage, RepoError> {
         history::pending(&self.db, &cursors, limit).await
+    }
+
+    async fn first_sequences_after(
+        &self,
+        conversations: Vec<ConversationId>,
+        instant: Timestamp,
+    ) -> Result<Vec<(ConversationId, ServerSequence)>, RepoError> {
+        if conversations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.db.get_database_backend();
+        // One row per conversation; the (conversation_id, created_at) index serves each.
+        let sql = format!(
+            "SELECT conversation_id, MIN(server_sequence) AS seq FROM messages \
+             WHERE conversation_id IN ({}) AND created_at > ? GROUP BY conversation_id",
+            marks(conversations.len())
+        );
+        let mut values: Vec<Value> = conversations.iter().map(|c| c.get().into()).collect();
+        values.push(mapping::time_value(backend, instant)?);
+        let rows = FirstRow::find_by_statement(stmt(backend, &sql, values))
+            .all(&self.db)
+            .await
+            .map_err(repo_err)?;
+        rows.into_iter()
+            .filter_map(|r| Some((r.conversation_id, r.seq?)))
+            .map(|(c, seq)| Ok((ConversationId::new(c), mapping::to_seq(seq)?)))
+            .collect()
     }
 
     async fn last_client_sequence(

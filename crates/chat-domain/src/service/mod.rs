@@ -29,8 +29,8 @@ pub use self::{
     presence::{PresenceService, PresenceUpdateError},
     read::{MarkRead, MarkReadError, ReadAck, ReadService},
     session::{
-        AuthError, ConnectOutcome, ConnectRequest, Principal, RefreshError, ResumedSession,
-        SessionService,
+        AuthError, ConnectOutcome, ConnectRequest, Departure, Principal, RefreshError,
+        ResumedSession, SessionService,
     },
     typing::{TypingAck, TypingError, TypingKey, TypingService},
 };
@@ -96,6 +96,32 @@ pub struct Policies {
     pub typing: TypingPolicy,
     /// Resume window after a disconnect (`CHAT_RESUME_WINDOW_SECS`), in milliseconds.
     pub resume_window: ResumeWindow,
+    /// How far before a disconnect resume goes back without `lastSequences`.
+    pub resume_margin: ResumeMargin,
+}
+
+/// How long before the server noticed a disconnect a message may have been emitted into a
+/// connection that no longer delivered it, in milliseconds. A device resuming without
+/// `lastSequences` is owed every message created after the disconnect minus this margin: it
+/// may get again a few it had (clients drop repeats by `messageId`), never fewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumeMargin {
+    /// After a clean disconnect (the client said so, or the transport closed): the time a
+    /// disconnect takes to reach the server and be handled, and the clock skew between nodes.
+    pub clean_ms: i64,
+    /// After a heartbeat timeout, or when a device comes back while its old connection still
+    /// looks alive: the longest a dead connection goes unnoticed (ping interval + ping
+    /// timeout) plus `clean_ms`.
+    pub abrupt_ms: i64,
+}
+
+impl Default for ResumeMargin {
+    fn default() -> Self {
+        Self {
+            clean_ms: 2_000,
+            abrupt_ms: 47_000,
+        }
+    }
 }
 
 /// How long after a disconnect the same device resumes, in milliseconds.

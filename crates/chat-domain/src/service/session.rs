@@ -5,6 +5,11 @@
 //! then calls [`SessionService::connect`], which reads what the device is owed. A message
 //! committed in between reaches the socket live, and maybe in `pendingMessages` too; clients
 //! tell the two apart by `messageId`.
+//!
+//! A disconnect is noticed after the fact: messages emitted shortly before may have gone into a
+//! connection that no longer delivered them. So the resume point is lowered by a margin
+//! ([`super::ResumeMargin`]): without `lastSequences`, a resuming device is owed everything
+//! created since shortly before it was noticed gone, some of which it may already have.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -202,8 +207,9 @@ impl SessionService {
     }
 
     /// Registers a socket that has joined its rooms; resumes the device when it left within the
-    /// window; marks it online (publishing `presence:changed` when the user's aggregate
-    /// changes).
+    /// window, when it comes back while its old connection still looks alive, or when it says
+    /// where it stands (`lastSequences`); marks it online (publishing `presence:changed` when
+    /// the user's aggregate changes).
     ///
     /// # Errors
     /// The ports'.
@@ -220,15 +226,43 @@ impl SessionService {
                 connected_at: now,
             })
             .await?;
-        let resumed = match ports
+        // Listed before the point is taken: an old socket of this device whose disconnect is
+        // being recorded right now is either still listed here, or its point is stored.
+        let overlapping = ports
+            .sessions
+            .list_user_sessions(req.user_id)
+            .await?
+            .iter()
+            .any(|s| s.device_id == req.device_id && s.socket_id != req.socket_id);
+        let recorded = ports
             .sessions
             .take_resume_point(req.user_id, req.device_id.clone())
             .await?
-        {
-            Some(point) if within_window(&point, now, self.policies.resume_window.0) => {
-                Some(self.pending(&req, &point).await?)
-            }
-            _ => None,
+            .filter(|point| within_window(point, now, self.policies.resume_window.0));
+        let point = match recorded {
+            Some(point) => Some(point),
+            // Back before the old connection was noticed dead: it may have swallowed messages
+            // for as long as a dead connection goes unnoticed.
+            None if overlapping => Some(
+                self.resume_point(
+                    req.user_id,
+                    req.device_id.clone(),
+                    now,
+                    self.policies.resume_margin.abrupt_ms,
+                )
+                .await?,
+            ),
+            // No point kept, but the client knows where it stands: its cursors, and nothing
+            // owed in the conversations it did not name.
+            None if !req.last_sequences.is_empty() => Some(
+                self.resume_point(req.user_id, req.device_id.clone(), now, 0)
+                    .await?,
+            ),
+            None => None,
+        };
+        let resumed = match point {
+            Some(point) => Some(self.pending(&req, &point).await?),
+            None => None,
         };
         let unread_counts = ports.conversations.unread_counts(req.user_id).await?;
         self.presence.connected(req.user_id, req.socket_id).await?;
@@ -236,6 +270,52 @@ impl SessionService {
             unread_counts,
             resumed,
             server_time: now,
+        })
+    }
+
+    /// Where a device that leaves at `now` stands: for each of the user's conversations, the
+    /// newest sequence, lowered so that every message created in the last `margin_ms` (which
+    /// may have gone into a connection already dead) is above it.
+    async fn resume_point(
+        &self,
+        user: UserId,
+        device: DeviceId,
+        now: Timestamp,
+        margin_ms: i64,
+    ) -> Result<ResumePoint, RepoError> {
+        let heads = self
+            .ports
+            .conversations
+            .list_conversation_heads(user)
+            .await?;
+        // By creation time, not by the heads read now: a message created after `now` (the
+        // moment the departure was handled) is owed even when it committed before this read.
+        let recent: BTreeMap<ConversationId, ServerSequence> = self
+            .ports
+            .messages
+            .first_sequences_after(
+                heads.iter().map(|h| h.conversation_id).collect(),
+                now.plus_millis(-margin_ms),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        Ok(ResumePoint {
+            user_id: user,
+            device_id: device,
+            disconnected_at: now,
+            sequences: heads
+                .into_iter()
+                .map(|h| {
+                    let cursor = recent
+                        .get(&h.conversation_id)
+                        .map_or(h.last_sequence, |first| {
+                            h.last_sequence
+                                .min(ServerSequence::new(first.get().saturating_sub(1)))
+                        });
+                    (h.conversation_id, cursor)
+                })
+                .collect(),
         })
     }
 
@@ -267,9 +347,8 @@ impl SessionService {
         })
     }
 
-    /// A socket left. Call while it is still in its rooms: records the device's resume point
-    /// (the newest sequence of each of its conversations), forgets the session and updates
-    /// presence.
+    /// A socket left. Records the device's resume point (unless another socket of the same
+    /// device is live: its own disconnect will), forgets the session and updates presence.
     ///
     /// # Errors
     /// The ports'.
@@ -279,24 +358,45 @@ impl SessionService {
         user: UserId,
         device: DeviceId,
         socket: SocketId,
+        departure: Departure,
     ) -> Result<(), RepoError> {
         let ports = &*self.ports;
         let now = ports.clock.now();
-        let heads = ports.conversations.list_conversation_heads(user).await?;
-        let point = ResumePoint {
-            user_id: user,
-            device_id: device,
-            disconnected_at: now,
-            sequences: heads
-                .into_iter()
-                .map(|h| (h.conversation_id, h.last_sequence))
-                .collect(),
-        };
-        ports
+        let device_still_here = ports
             .sessions
-            .insert_resume_point(point, self.policies.resume_window.0)
-            .await?;
+            .list_user_sessions(user)
+            .await?
+            .iter()
+            .any(|s| s.device_id == device && s.socket_id != socket);
+        if !device_still_here {
+            let margin = match departure {
+                Departure::Deliberate => 0,
+                Departure::Closed => self.policies.resume_margin.clean_ms,
+                Departure::Abrupt => self.policies.resume_margin.abrupt_ms,
+            };
+            let point = self.resume_point(user, device, now, margin).await?;
+            ports
+                .sessions
+                .insert_resume_point(point, self.policies.resume_window.0)
+                .await?;
+        }
         ports.sessions.delete_session(socket.clone()).await?;
         self.presence.disconnected(user, socket).await
     }
+}
+
+/// How a socket left, as far as the server can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// The client said goodbye (or the server closed it): it had what was emitted before.
+    /// The point is exact: everything created after the server handled the goodbye is owed.
+    /// (A message crossing the goodbye on the wire is covered by the client's
+    /// `lastSequences` only.)
+    Deliberate,
+    /// The transport closed without a goodbye (a dropped network, a closed tab, a proxy), and
+    /// the server noticed at once: what was emitted shortly before may be lost in flight.
+    Closed,
+    /// Noticed late (a heartbeat timeout, a transport error): the connection may have been
+    /// dead, swallowing messages, for as long as a dead connection goes unnoticed.
+    Abrupt,
 }

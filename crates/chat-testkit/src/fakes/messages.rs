@@ -8,6 +8,7 @@ use chat_domain::{
     ports::{CheckedAppend, ContextVersion, HistoryPage, MessageRepository},
     read_marker::ReadTarget,
     sequence::{ClientSequence, ServerSequence},
+    time::Timestamp,
 };
 
 use super::{FakeDb, db::DbState};
@@ -213,6 +214,28 @@ impl MessageRepository for FakeMessageRepository {
             .collect();
         let has_more = pending.next().is_some();
         Ok(HistoryPage { items, has_more })
+    }
+
+    async fn first_sequences_after(
+        &self,
+        conversations: Vec<ConversationId>,
+        instant: Timestamp,
+    ) -> Result<Vec<(ConversationId, ServerSequence)>, RepoError> {
+        let state = self.db.open()?;
+        let mut conversations = conversations;
+        conversations.sort_unstable();
+        conversations.dedup();
+        Ok(conversations
+            .into_iter()
+            .filter_map(|c| {
+                state
+                    .conversation_messages(c)
+                    .filter(|m| m.created_at > instant)
+                    .map(|m| m.server_sequence)
+                    .min()
+                    .map(|first| (c, first))
+            })
+            .collect())
     }
 
     async fn last_client_sequence(

@@ -12,7 +12,7 @@ use crate::{
     },
     resume::ConversationHead,
     sequence::ServerSequence,
-    service::PresenceUpdateError,
+    service::{Departure, PresenceUpdateError},
 };
 
 const ADA: u128 = 1;
@@ -113,6 +113,12 @@ fn the_last_socket_leaving_announces_offline() {
         .returning(|_| Ok(vec![]))
         .times(1);
     m.sessions
+        .expect_list_user_sessions()
+        .returning(|_| Ok(vec![]));
+    m.messages
+        .expect_first_sequences_after()
+        .returning(|_, _| Ok(vec![]));
+    m.sessions
         .expect_insert_resume_point()
         .returning(|_, _| Ok(()));
     m.sessions.expect_delete_session().returning(|_| Ok(None));
@@ -125,10 +131,12 @@ fn the_last_socket_leaving_announces_offline() {
         .returning(|_| Ok(vec![]));
     let published = m.record_publishes();
 
-    run(m
-        .services()
-        .sessions
-        .disconnect(user(ADA), device("laptop"), socket("s-1")))
+    run(m.services().sessions.disconnect(
+        user(ADA),
+        device("laptop"),
+        socket("s-1"),
+        Departure::Deliberate,
+    ))
     .unwrap();
 
     assert_eq!(

@@ -12,7 +12,9 @@ use crate::{
     presence::{PresenceChange, PresenceStatus},
     resume::{ConversationHead, MAX_PENDING_MESSAGES, ResumePoint},
     sequence::ServerSequence,
-    service::{AuthError, ConnectRequest, Principal, RefreshError, ResumeWindow, ResumedSession},
+    service::{
+        AuthError, ConnectRequest, Departure, Principal, RefreshError, ResumeWindow, ResumedSession,
+    },
     time::Timestamp,
 };
 
@@ -59,6 +61,15 @@ fn resume_point(disconnected_at: Timestamp, ss: &[(u128, u64)]) -> ResumePoint {
     }
 }
 
+fn own_session() -> SocketSession {
+    SocketSession {
+        socket_id: socket("s-1"),
+        user_id: user(ADA),
+        device_id: device("laptop"),
+        connected_at: NOW,
+    }
+}
+
 /// What every connect does besides resuming: the session, unread counts, presence (a second
 /// device: the aggregate does not change, so nothing is announced).
 fn expect_connect_basics(m: &mut Mocks) {
@@ -72,6 +83,11 @@ fn expect_connect_basics(m: &mut Mocks) {
         }))
         .times(1)
         .returning(|_| Ok(()));
+    // Only this socket of the device is live: no overlap.
+    m.sessions
+        .expect_list_user_sessions()
+        .with(eq(user(ADA)))
+        .returning(|_| Ok(vec![own_session()]));
     m.conversations
         .expect_unread_counts()
         .with(eq(user(ADA)))
@@ -324,9 +340,37 @@ fn a_connect_outside_the_window_or_of_a_new_device_is_not_resumed() {
             .returning(move |_, _| Ok(left_at.map(|t| resume_point(t, &[(1, 1)]))));
         m.conversations.expect_list_conversation_heads().never();
         m.messages.expect_list_pending().never();
-        let got = run(m.services().sessions.connect(connect_request(&[(1, 0)]))).unwrap();
+        let got = run(m.services().sessions.connect(connect_request(&[]))).unwrap();
         assert_eq!(got.resumed, None, "{case}");
     }
+}
+
+#[test]
+fn a_connect_with_last_sequences_but_no_point_resumes_from_them() {
+    let mut m = Mocks::new();
+    expect_connect_basics(&mut m);
+    m.sessions
+        .expect_take_resume_point()
+        .returning(|_, _| Ok(None));
+    m.conversations
+        .expect_list_conversation_heads()
+        .returning(|_| Ok(heads(&[(1, 9), (2, 4)])));
+    m.messages
+        .expect_first_sequences_after()
+        .returning(|_, _| Ok(vec![]));
+    // The client named conversation 1 only: nothing is owed in conversation 2.
+    m.messages
+        .expect_list_pending()
+        .with(eq(vec![(conv(1), seq(6))]), eq(MAX_PENDING_MESSAGES))
+        .times(1)
+        .returning(|_, _| {
+            Ok(HistoryPage {
+                items: vec![],
+                has_more: false,
+            })
+        });
+    let got = run(m.services().sessions.connect(connect_request(&[(1, 6)]))).unwrap();
+    assert!(got.resumed.is_some());
 }
 
 #[test]
@@ -350,6 +394,9 @@ fn the_window_edge_still_resumes() {
 fn the_first_device_to_connect_announces_the_user_online() {
     let mut m = Mocks::new();
     m.sessions.expect_insert_session().returning(|_| Ok(()));
+    m.sessions
+        .expect_list_user_sessions()
+        .returning(|_| Ok(vec![own_session()]));
     m.sessions
         .expect_take_resume_point()
         .returning(|_, _| Ok(None));
@@ -376,19 +423,34 @@ fn the_first_device_to_connect_announces_the_user_online() {
 }
 
 #[test]
-fn a_disconnect_records_the_heads_for_the_resume_window_before_forgetting_the_session() {
+fn a_disconnect_records_the_heads_less_the_margin_for_the_resume_window_before_forgetting_the_session()
+ {
     let mut m = Mocks::new();
     m.policies.resume_window = ResumeWindow(60_000);
     let mut order = Sequence::new();
+    m.sessions
+        .expect_list_user_sessions()
+        .with(eq(user(ADA)))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(vec![own_session()]));
     m.conversations
         .expect_list_conversation_heads()
         .with(eq(user(ADA)))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(heads(&[(1, 7), (2, 0)])));
+    // Messages 6 and 7 of conversation 1 were created within the margin of a transport that
+    // closed (2 s): they may have gone into the dying connection, so the point stays below.
+    m.messages
+        .expect_first_sequences_after()
+        .with(eq(vec![conv(1), conv(2)]), eq(NOW.plus_millis(-2_000)))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _| Ok(vec![(conv(1), seq(6))]));
     m.sessions
         .expect_insert_resume_point()
-        .with(eq(resume_point(NOW, &[(1, 7), (2, 0)])), eq(60_000))
+        .with(eq(resume_point(NOW, &[(1, 5), (2, 0)])), eq(60_000))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_, _| Ok(()));
@@ -418,9 +480,40 @@ fn a_disconnect_records_the_heads_for_the_resume_window_before_forgetting_the_se
         });
     m.publisher.expect_publish().never();
 
-    run(m
-        .services()
-        .sessions
-        .disconnect(user(ADA), device("laptop"), socket("s-1")))
+    run(m.services().sessions.disconnect(
+        user(ADA),
+        device("laptop"),
+        socket("s-1"),
+        Departure::Closed,
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_disconnect_while_the_device_has_another_live_socket_records_no_point() {
+    let mut m = Mocks::new();
+    m.sessions.expect_list_user_sessions().returning(|_| {
+        Ok(vec![
+            own_session(),
+            SocketSession {
+                socket_id: socket("s-2"),
+                ..own_session()
+            },
+        ])
+    });
+    m.sessions.expect_insert_resume_point().never();
+    m.sessions.expect_delete_session().returning(|_| Ok(None));
+    m.presence.expect_remove_connection().returning(|_, _, _| {
+        Ok(PresenceChange {
+            before: PresenceStatus::Online,
+            after: PresenceStatus::Online,
+        })
+    });
+    run(m.services().sessions.disconnect(
+        user(ADA),
+        device("laptop"),
+        socket("s-1"),
+        Departure::Abrupt,
+    ))
     .unwrap();
 }

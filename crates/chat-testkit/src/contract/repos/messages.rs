@@ -22,6 +22,7 @@ pub(super) async fn run(r: &Repositories) {
     the_last_client_sequence_is_the_newest_committed(r).await;
     read_targets_resolve_to_the_furthest_named_message(r).await;
     pending_messages_follow_each_cursor_in_order(r).await;
+    the_first_sequence_after_an_instant_is_found_per_conversation(r).await;
 }
 
 fn seq(n: u64) -> ServerSequence {
@@ -288,4 +289,46 @@ async fn pending_messages_follow_each_cursor_in_order(r: &Repositories) {
     assert!(caught_up.items.is_empty() && !caught_up.has_more);
     let none = r.messages.list_pending(vec![], 10).await.unwrap();
     assert!(none.items.is_empty() && !none.has_more);
+}
+
+async fn the_first_sequence_after_an_instant_is_found_per_conversation(r: &Repositories) {
+    let (ada, bob, cy, dee) = (user(), user(), user(), user());
+    let busy = conversation(r, ada, bob, at(0)).await.id;
+    let quiet = conversation(r, ada, cy, at(0)).await.id;
+    let empty = conversation(r, ada, dee, at(0)).await.id;
+    // Created out of order (several nodes' clocks): the first *sequence* created after counts.
+    for created in [100, 300, 200, 400] {
+        send(r, busy, ada, at(created)).await;
+    }
+    send(r, quiet, ada, at(50)).await;
+    let mut found = r
+        .messages
+        .first_sequences_after(vec![busy, quiet, empty], at(150))
+        .await
+        .unwrap();
+    found.sort();
+    assert_eq!(found, vec![(busy, seq(2))], "{found:?}");
+    assert_eq!(
+        r.messages
+            .first_sequences_after(vec![busy], at(300))
+            .await
+            .unwrap(),
+        vec![(busy, seq(4))],
+        "strictly after"
+    );
+    assert_eq!(
+        r.messages
+            .first_sequences_after(vec![busy, quiet], at(0))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        r.messages
+            .first_sequences_after(vec![], at(0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
