@@ -200,8 +200,8 @@ test("a node killed with SIGKILL: its users show offline within the lease", asyn
     const killedAt = Date.now();
     process.kill(Number(process.env.CHAT_KILL_PID), "SIGKILL");
     K.socket.close(); // its client would reconnect elsewhere; here it just goes
-    // The lease, plus a third of it (the sweep's period), plus scheduling slack.
-    const limit = LEASE_MS + LEASE_MS / 3 + 1500;
+    // The lease, plus a third of it (the sweep's period), plus slack for a loaded CI machine.
+    const limit = LEASE_MS + LEASE_MS / 3 + 3000;
     const off = await waitFor(W.socket, "presence:changed", mine, { from, timeout: limit + 2000 });
     const took = Date.now() - killedAt;
     assert.equal(off.status, "offline");
