@@ -62,6 +62,9 @@ impl Default for SocketConfig {
     }
 }
 
+/// Packets queued for one socket before more are dropped for it.
+const SEND_BUFFER_PACKETS: usize = 1_024;
+
 /// Where Socket.IO rooms live.
 pub enum Rooms {
     /// In this process: one node.
@@ -125,6 +128,9 @@ fn builder(config: SocketConfig, state: SocketState) -> SocketIoBuilder {
         .with_parser(ParserConfig::common().max_incoming_binary_buf_size(config.max_message_bytes))
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
+        // Packets queued per socket before more are dropped for it (default 128): a burst
+        // into a busy conversation must not drop `message:received` for a slow reader.
+        .max_buffer_size(SEND_BUFFER_PACKETS)
         .with_state(state)
 }
 

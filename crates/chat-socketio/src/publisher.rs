@@ -9,7 +9,9 @@ use chat_domain::{
     ports::EventPublisher,
 };
 use serde::Serialize;
-use socketioxide::{SocketIo, adapter::Adapter, operators::BroadcastOperators};
+use socketioxide::{
+    BroadcastError, SocketError, SocketIo, adapter::Adapter, operators::BroadcastOperators,
+};
 
 use crate::{
     Handle,
@@ -81,9 +83,26 @@ async fn emit<A: Adapter, T: Serialize + ?Sized>(
     event: &str,
     payload: &T,
 ) -> Result<(), RepoError> {
-    op.emit(event, payload)
-        .await
-        .map_err(|e| RepoError::unavailable(e.to_string()))
+    match op.emit(event, payload).await {
+        Ok(()) => Ok(()),
+        // Every other socket got it: a socket already closing is owed the event through
+        // resume; a full one is a client not reading (its buffer is large: see `mount`).
+        Err(BroadcastError::Socket(errors)) => {
+            let full = errors
+                .iter()
+                .filter(|e| matches!(e, SocketError::InternalChannelFull))
+                .count();
+            if full > 0 {
+                tracing::warn!(
+                    sockets = full,
+                    event,
+                    "a socket's send buffer is full: the event was dropped for it"
+                );
+            }
+            Ok(())
+        }
+        Err(error) => Err(RepoError::unavailable(error.to_string())),
+    }
 }
 
 async fn publish_on<A: Adapter>(
