@@ -251,10 +251,10 @@ pub async fn connect_all(
             let mut errors: Vec<String> = Vec::new();
             let mut delay = Duration::from_millis(100);
             loop {
-                let attempt_started = Instant::now();
-                let outcome = {
+                let (outcome, attempt_started) = {
                     let _permit = gate.acquire().await;
-                    sio::connect(&options).await
+                    let attempt_started = Instant::now();
+                    (sio::connect(&options).await, attempt_started)
                 };
                 match outcome {
                     Ok(session) => {

@@ -72,6 +72,10 @@ struct Common {
     /// The gateway's pid(s) for CPU and RSS readings (default: every process named chat-gateway).
     #[arg(long = "gateway-pid", global = true)]
     gateway_pids: Vec<u32>,
+    /// Count only this database's PostgreSQL backends (plus the shared ones: postmaster,
+    /// writers, checkpointer); default: every postgres process.
+    #[arg(long, global = true)]
+    postgres_db: Option<String>,
     /// Where to write the JSON report (default: bench-results/<scenario>.json).
     #[arg(long, global = true)]
     out: Option<PathBuf>,
@@ -258,7 +262,8 @@ async fn run_scenario<S: Scenario>(
     } else {
         Mode::Single
     };
-    let watch = Watch::new(common.gateway_pids.clone());
+    let mut watch = Watch::new(common.gateway_pids.clone());
+    watch.postgres_db = common.postgres_db.clone();
     if !matches!(mode, Mode::Child) {
         let mut err = std::io::stderr().lock();
         match watch.gateway.as_slice() {

@@ -71,6 +71,33 @@ pub fn machine_busy_seconds() -> Option<f64> {
     Some(busy / TICKS_PER_SEC)
 }
 
+/// Whether the PostgreSQL process `pid` counts for database `db`: a client backend of that
+/// database, or a process that is not a client backend (postmaster, writers, checkpointer…),
+/// which every database shares. Client backends of other databases (other users' tests on the
+/// same server) do not count.
+#[must_use]
+pub fn postgres_process_serves(pid: u32, db: &str) -> bool {
+    let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let title = String::from_utf8_lossy(&raw).replace('\0', " ");
+    backend_database(&title).is_none_or(|d| d == db)
+}
+
+/// The database of a client backend's process title
+/// (`postgres: [cluster: ]user db host(port) state`), `None` for other PostgreSQL processes.
+fn backend_database(title: &str) -> Option<&str> {
+    let rest = title.trim().strip_prefix("postgres: ")?;
+    // Debian names the cluster first: `postgres: 15/main: postgres bench 127.0.0.1(5) idle`.
+    let rest = match rest.split_once(": ") {
+        Some((cluster, after)) if !cluster.contains(' ') => after,
+        _ => rest,
+    };
+    let tokens: Vec<&str> = rest.split_whitespace().collect();
+    let host = tokens.get(2)?;
+    (host.contains('(') || *host == "[local]").then(|| tokens[1])
+}
+
 /// The 1, 5 and 15 minute load averages.
 #[must_use]
 pub fn loadavg() -> Option<[f64; 3]> {
@@ -137,6 +164,8 @@ pub struct Watch {
     pub gateway: Vec<u32>,
     /// Whether PostgreSQL (`postgres`) and Redis (`redis-server`) are looked up by name.
     pub services_by_name: bool,
+    /// Count only the PostgreSQL client backends of this database (and the shared processes).
+    pub postgres_db: Option<String>,
     /// Generator processes besides this one (shard children).
     pub children: Vec<u32>,
 }
@@ -154,6 +183,7 @@ impl Watch {
         Self {
             gateway,
             services_by_name: true,
+            postgres_db: None,
             children: Vec::new(),
         }
     }
@@ -172,10 +202,11 @@ impl Watch {
             (!values.is_empty()).then(|| values.iter().sum())
         };
         let (postgres_cpu_s, redis_cpu_s) = if self.services_by_name {
-            (
-                sum(&pids_named("postgres")),
-                sum(&pids_named("redis-server")),
-            )
+            let mut postgres = pids_named("postgres");
+            if let Some(db) = &self.postgres_db {
+                postgres.retain(|pid| postgres_process_serves(*pid, db));
+            }
+            (sum(&postgres), sum(&pids_named("redis-server")))
         } else {
             (None, None)
         };
@@ -282,6 +313,25 @@ pub fn available() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backend_titles_name_their_database() {
+        let t = "postgres: 15/main: postgres bench 127.0.0.1(51064) idle";
+        assert_eq!(backend_database(t), Some("bench"));
+        assert_eq!(
+            backend_database("postgres: app chat [local] idle"),
+            Some("chat")
+        );
+        assert_eq!(backend_database("postgres: 15/main: checkpointer"), None);
+        assert_eq!(
+            backend_database("postgres: 15/main: background writer"),
+            None
+        );
+        assert_eq!(
+            backend_database("/usr/lib/postgresql/15/bin/postgres -D /var/lib/x"),
+            None
+        );
+    }
 
     #[test]
     fn this_process_has_readings() {
