@@ -175,9 +175,14 @@ pub fn latency_svg(points: &[Point], title: &str, limit_ms: f64) -> String {
         if path.is_empty() {
             continue;
         }
+        let dash_attr = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{dash}""#)
+        };
         let _ = writeln!(
             svg,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}" points="{}"/>"#,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2"{dash_attr} points="{}"/>"#,
             path.join(" ")
         );
         for p in points.iter().filter(|p| pick(p) > 0.0) {
@@ -194,7 +199,7 @@ pub fn latency_svg(points: &[Point], title: &str, limit_ms: f64) -> String {
         let kx = LEFT + plot_w + 14.0;
         let _ = writeln!(
             svg,
-            r#"<line x1="{kx}" y1="{ky}" x2="{}" y2="{ky}" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/><text x="{}" y="{}">{name}</text>"#,
+            r#"<line x1="{kx}" y1="{ky}" x2="{}" y2="{ky}" stroke="{color}" stroke-width="2"{dash_attr}/><text x="{}" y="{}">{name}</text>"#,
             kx + 26.0,
             kx + 32.0,
             ky + 4.0

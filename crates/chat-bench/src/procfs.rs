@@ -201,11 +201,16 @@ impl Watch {
             let values: Vec<f64> = pids.iter().filter_map(|p| cpu_seconds(*p)).collect();
             (!values.is_empty()).then(|| values.iter().sum())
         };
+        let mut postgres_by_pid = Vec::new();
         let (postgres_cpu_s, redis_cpu_s) = if self.services_by_name {
             let mut postgres = pids_named("postgres");
             if let Some(db) = &self.postgres_db {
                 postgres.retain(|pid| postgres_process_serves(*pid, db));
             }
+            postgres_by_pid = postgres
+                .iter()
+                .filter_map(|p| Some((*p, cpu_seconds(*p)?)))
+                .collect();
             (sum(&postgres), sum(&pids_named("redis-server")))
         } else {
             (None, None)
@@ -219,6 +224,7 @@ impl Watch {
             machine_busy_s: machine_busy_seconds(),
             gateway_cpu_s: sum(&self.gateway),
             postgres_cpu_s,
+            postgres_by_pid,
             redis_cpu_s,
             generator_cpu_s: sum(&generator),
             gateway_rss_bytes: {
@@ -242,8 +248,11 @@ pub struct Snapshot {
     pub machine_busy_s: Option<f64>,
     /// CPU seconds of the gateway process(es).
     pub gateway_cpu_s: Option<f64>,
-    /// CPU seconds of every `postgres` process.
+    /// CPU seconds of every `postgres` process counted.
     pub postgres_cpu_s: Option<f64>,
+    /// The same per process: backends come and go, so deltas are taken per pid.
+    #[serde(default, skip_serializing)]
+    pub postgres_by_pid: Vec<(u32, f64)>,
     /// CPU seconds of `redis-server`.
     pub redis_cpu_s: Option<f64>,
     /// CPU seconds of the generator processes.
@@ -277,7 +286,20 @@ impl CpuUse {
     pub fn between(from: &Snapshot, to: &Snapshot) -> Self {
         let d = |a: Option<f64>, b: Option<f64>| Some(((b? - a?) * 100.0).round() / 100.0);
         let gateway_s = d(from.gateway_cpu_s, to.gateway_cpu_s);
-        let postgres_s = d(from.postgres_cpu_s, to.postgres_cpu_s);
+        // Per pid: a backend that started in between counts whole; one that ended in between
+        // is lost (its time is not readable any more), so this slightly undercounts.
+        let postgres_s = if to.postgres_by_pid.is_empty() {
+            d(from.postgres_cpu_s, to.postgres_cpu_s)
+        } else {
+            let before: std::collections::HashMap<u32, f64> =
+                from.postgres_by_pid.iter().copied().collect();
+            let total: f64 = to
+                .postgres_by_pid
+                .iter()
+                .map(|(pid, t)| t - before.get(pid).copied().unwrap_or(0.0))
+                .sum();
+            Some((total * 100.0).round() / 100.0)
+        };
         let redis_s = d(from.redis_cpu_s, to.redis_cpu_s);
         let generator_s = d(from.generator_cpu_s, to.generator_cpu_s);
         let machine_s = d(from.machine_busy_s, to.machine_busy_s);
