@@ -3,7 +3,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{Router, http::HeaderValue};
+use axum::{Router, http::HeaderValue, serve::ListenerExt as _};
 use chat_auth::{AuthConfig, HsTokenIssuer, JwtAlgorithm, JwtTokenVerifier, VerificationKey};
 use chat_domain::ports::{PresenceStore, RateLimiter, SessionStore};
 use chat_domain::{
@@ -343,6 +343,13 @@ impl App {
             tracing::info!("sockets closed");
             let _ = stopped_tx.send(());
         };
+        // Nagle's algorithm would hold a second small write (an event right after an ack) until
+        // the peer's delayed ACK, up to 40 ms: every socket is latency-bound, so it is off.
+        let listener = listener.tap_io(|tcp: &mut tokio::net::TcpStream| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY could not be set");
+            }
+        });
         let serve = axum::serve(listener, router).with_graceful_shutdown(stop);
         // Once the sockets are closed, in-flight HTTP requests get a bounded time to finish.
         let deadline = async {
