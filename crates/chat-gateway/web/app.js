@@ -226,8 +226,12 @@ function connect() {
   });
   socket.on("reconnected", (hello) => {
     banner(null);
+    // The first greeting of this page (a reload of the same device): the page holds nothing to
+    // continue, and loads what it shows from REST; pending messages would only duplicate that.
+    const freshPage = !state.greeted;
     state.greeted = true;
     applyUnreadCounts(hello.unreadCounts);
+    if (freshPage) return loadChatList();
     for (const m of hello.pendingMessages) received(m); // oldest first, merged by serverSequence
     if (hello.hasMore) reloadEverything(); // more than the server sends at once: fetch the rest
     else loadChatList();

@@ -98,6 +98,10 @@ pub(crate) async fn authenticate<A: Adapter>(
     if !state.origin_allowed(header("origin"), header("host")) {
         return Err(ConnectRefusal::OriginNotAllowed);
     }
+    let Some(_turn) = state.admit().await else {
+        tracing::warn!("no turn for a handshake within 10 s: refused unavailable");
+        return Err(ConnectRefusal::Unavailable);
+    };
     let auth = auth.unwrap_or_default();
     let query = s.req_parts().uri.query().map(str::to_owned);
     let token = auth
@@ -191,7 +195,11 @@ pub(crate) async fn on_connect<A: Adapter>(
         socket_id: user.socket_id.clone(),
         last_sequences: user.last_sequences.clone(),
     };
-    match state.services.sessions.connect(request).await {
+    // The socket is accepted: without a turn within 10 s it registers anyway.
+    let turn = state.admit().await;
+    let outcome = state.services.sessions.connect(request).await;
+    drop(turn);
+    match outcome {
         Ok(outcome) => {
             let unread_counts = unread_map(&outcome.unread_counts);
             let sent = match outcome.resumed {
@@ -249,6 +257,7 @@ async fn on_disconnect<A: Adapter>(
     let mut registered = user.registered.subscribe();
     let _ = tokio::time::timeout(Duration::from_secs(10), registered.wait_for(|r| *r)).await;
     state.services.typing.clear_socket(&user.socket_id).await;
+    let _turn = state.admit().await;
     // A heartbeat timeout or a transport error is noticed late: the connection may have been
     // dead for a while, so resume goes back further.
     let departure = match reason {

@@ -14,7 +14,7 @@ use chat_domain::{
     ports::Clock, service::Services,
 };
 use socketioxide::adapter::Adapter;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::send::SendJob;
 
@@ -27,7 +27,12 @@ pub struct SocketState {
     pub(crate) drain: Arc<Drain>,
     /// Cross-origin pages allowed to connect (`CHAT_CORS_ORIGINS`), besides the same origin.
     pub(crate) allowed_origins: Arc<[String]>,
+    /// Connects and disconnects doing storage work at once (see [`Self::with_admission`]).
+    pub(crate) admission: Arc<Semaphore>,
 }
+
+/// How long a connect waits for admission before it is refused `unavailable`.
+const ADMISSION_WAIT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for SocketState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,7 +50,26 @@ impl SocketState {
             clock,
             drain: Arc::new(Drain::default()),
             allowed_origins: Arc::from(Vec::new()),
+            admission: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         }
+    }
+
+    /// Lets at most `concurrent` connects and disconnects do their storage work at once; the
+    /// others queue (a connect at most 10 s, then `unavailable`). In a reconnect storm this
+    /// keeps the database pool for sends, and handshakes queue instead of failing on the
+    /// pool's acquire timeout.
+    #[must_use]
+    pub fn with_admission(mut self, concurrent: usize) -> Self {
+        self.admission = Arc::new(Semaphore::new(concurrent.max(1)));
+        self
+    }
+
+    /// Waits (at most 10 s) for a turn to do connect or disconnect work; `None` when none came.
+    pub(crate) async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(ADMISSION_WAIT, self.admission.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Lets pages of these origins (`https://app.example.com`) connect, besides the same origin.
