@@ -3,6 +3,7 @@
 //! joins and leaves to every node over sharded pub/sub (Redis ≥ 7.0, RESP3).
 
 use fred::{
+    interfaces::{EventInterface as _, PubsubInterface as _},
     prelude::{Builder, Config, ReconnectPolicy},
     types::RespVersion,
 };
@@ -43,6 +44,21 @@ pub async fn rooms_adapter(config: &RedisConfig) -> Result<RoomsAdapter, RedisSt
         ))
         .build_subscriber_client()
         .map_err(|e| RedisStoreError::Config(e.to_string()))?;
+    // The driver subscribes once; without this task a reconnect (a Redis restart) would leave
+    // this node deaf to the other nodes' room emits. (fred's own `manage_subscriptions` sends
+    // an empty PSUBSCRIBE first, which Redis refuses, and stops before the shard channels.)
+    let resubscriber = subscriber.clone();
+    tokio::spawn(async move {
+        let mut reconnects = resubscriber.reconnect_rx();
+        while reconnects.recv().await.is_ok() {
+            for channel in resubscriber.tracked_shard_channels() {
+                if let Err(error) = resubscriber.ssubscribe(channel.to_string()).await {
+                    tracing::warn!(%error, "resubscribing a rooms channel after a reconnect failed");
+                }
+            }
+            tracing::info!("rooms channels resubscribed after a redis reconnect");
+        }
+    });
     let adapter_config = RedisAdapterConfig::new()
         .with_prefix(format!("{}:socket.io", config.key_prefix))
         .with_request_timeout(

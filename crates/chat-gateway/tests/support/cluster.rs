@@ -41,7 +41,14 @@ impl Cluster {
     /// Starts `n` nodes on a fresh database and a fresh key prefix, with `env` on top of the
     /// test settings. The first node migrates the database before the others start.
     pub async fn start(n: usize, env: &[(&str, &str)]) -> Option<Self> {
-        let (base, redis) = production_urls()?;
+        let (_, redis) = production_urls()?;
+        Self::start_on(n, &redis, env).await
+    }
+
+    /// Like [`Self::start`], on the Redis at `redis`.
+    pub async fn start_on(n: usize, redis: &str, env: &[(&str, &str)]) -> Option<Self> {
+        let (base, _) = production_urls()?;
+        let redis = redis.to_owned();
         let database = format!("chat_mn_{}", uuid::Uuid::new_v4().simple());
         super::admin(&base, &format!("CREATE DATABASE {database}")).await;
         let url = match base.rfind('/') {
