@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use chat_gateway::{Settings, cli, telemetry};
 use clap::Parser as _;
 
+/// mimalloc returns freed memory to the system and allocates faster than glibc's malloc under
+/// many threads (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
