@@ -12,8 +12,8 @@
 //! created since shortly before it was noticed gone, some of which it may already have.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Arc,
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex},
 };
 
 use super::{Policies, Ports, presence::PresenceService};
@@ -114,7 +114,13 @@ pub struct SessionService {
     ports: Arc<Ports>,
     policies: Policies,
     presence: Arc<PresenceService>,
+    /// Users this process recorded, with the name it recorded: a token naming the same needs
+    /// no write (every connect and REST call authenticates).
+    recorded: Mutex<HashMap<UserId, Option<DisplayName>>>,
 }
+
+/// Most users remembered as recorded; past it the memory starts over.
+const RECORDED_USERS: usize = 100_000;
 
 impl SessionService {
     pub(super) fn new(
@@ -126,7 +132,35 @@ impl SessionService {
             ports,
             policies,
             presence,
+            recorded: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records the user and the name from a token, unless this process already recorded the
+    /// same: one write per user and name, not per connect.
+    async fn record_user(&self, user: UserId, name: Option<DisplayName>) -> Result<(), RepoError> {
+        let known = |recorded: &HashMap<UserId, Option<DisplayName>>| {
+            recorded
+                .get(&user)
+                .is_some_and(|had| name.is_none() || *had == name)
+        };
+        if self.recorded.lock().is_ok_and(|r| known(&r)) {
+            return Ok(());
+        }
+        self.ports
+            .users
+            .upsert_user(user, name.clone(), self.ports.clock.now())
+            .await?;
+        if let Ok(mut recorded) = self.recorded.lock() {
+            if recorded.len() >= RECORDED_USERS {
+                recorded.clear();
+            }
+            let entry = recorded.entry(user).or_insert(None);
+            if name.is_some() {
+                *entry = name;
+            }
+        }
+        Ok(())
     }
 
     /// Verifies a token and records the user (creating the row the first time, updating the
@@ -139,13 +173,7 @@ impl SessionService {
             .filter(|t| !t.trim().is_empty())
             .ok_or(TokenError::Missing)?;
         let verified = self.verify(token)?;
-        self.ports
-            .users
-            .upsert_user(
-                verified.user_id,
-                verified.name.clone(),
-                self.ports.clock.now(),
-            )
+        self.record_user(verified.user_id, verified.name.clone())
             .await?;
         Ok(verified.into())
     }
@@ -160,13 +188,7 @@ impl SessionService {
             return Err(RefreshError::DifferentUser);
         }
         if verified.name.is_some() {
-            self.ports
-                .users
-                .upsert_user(
-                    verified.user_id,
-                    verified.name.clone(),
-                    self.ports.clock.now(),
-                )
+            self.record_user(verified.user_id, verified.name.clone())
                 .await?;
         }
         Ok(verified.into())

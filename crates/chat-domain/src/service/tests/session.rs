@@ -517,3 +517,33 @@ fn a_disconnect_while_the_device_has_another_live_socket_records_no_point() {
     ))
     .unwrap();
 }
+
+#[test]
+fn a_user_is_written_once_per_name_not_once_per_connect() {
+    let mut m = Mocks::new();
+    m.tokens.expect_verify().returning(|t: &str| {
+        Ok(token_of(
+            ADA,
+            match t {
+                "nameless" => None,
+                "ada" => Some("Ada"),
+                _ => Some("Ada L."),
+            },
+        ))
+    });
+    let mut writes = Sequence::new();
+    for display in [None, Some("Ada"), Some("Ada L.")] {
+        m.users
+            .expect_upsert_user()
+            .with(eq(user(ADA)), eq(display.map(name)), eq(NOW))
+            .times(1)
+            .in_sequence(&mut writes)
+            .returning(|_, _, _| Ok(()));
+    }
+    let sessions = m.services().sessions;
+    for token in [
+        "nameless", "nameless", "ada", "ada", "nameless", "renamed", "renamed",
+    ] {
+        run(sessions.authenticate(Some(token))).unwrap();
+    }
+}
