@@ -22,6 +22,7 @@ use chat_domain::{
         Ports, RateLimited, ReadAck, ResumedSession, SendMessage, SendMessageError, Services,
         TypingError, TypingKey, UnblockOutcome,
     },
+    time::Timestamp,
     user::DisplayName,
 };
 use chat_memory::{MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore};
@@ -171,9 +172,20 @@ impl World {
     }
 
     async fn leave(&self, d: &Device, departure: Departure) {
+        self.leave_at(d, departure, self.clock.now()).await;
+    }
+
+    /// A disconnect seen at `left_at`, handled now.
+    async fn leave_at(&self, d: &Device, departure: Departure, left_at: Timestamp) {
         self.services
             .sessions
-            .disconnect(d.user, d.device.clone(), d.socket.clone(), departure)
+            .disconnect(
+                d.user,
+                d.device.clone(),
+                d.socket.clone(),
+                departure,
+                left_at,
+            )
             .await
             .unwrap();
     }
@@ -738,6 +750,25 @@ async fn a_message_created_just_before_a_disconnect_is_owed_again_on_resume() {
     let back = world.connect(&bob_phone).await;
     let pending = back.resumed.expect("resumed").pending;
     assert_eq!(pending, vec![late], "owed again; {early:?} is not");
+}
+
+#[tokio::test]
+async fn a_message_created_while_a_goodbye_waited_to_be_handled_is_owed() {
+    let (world, c) = World::ada_and_bob_online().await;
+    let (ada, bob_phone) = (device(ADA, "laptop"), device(BOB, "phone"));
+    world.send(&ada, c, 1, "before").await.unwrap();
+    world.clock.advance(5_000);
+    let left_at = world.clock.now();
+    world.clock.advance(200);
+    // Committed after the goodbye arrived, before its handler (waiting for a turn) ran.
+    let during = world.send(&ada, c, 2, "meanwhile").await.unwrap().message;
+    world.clock.advance(200);
+    world
+        .leave_at(&bob_phone, Departure::Deliberate, left_at)
+        .await;
+    world.clock.advance(1_000);
+    let back = world.connect(&bob_phone).await;
+    assert_eq!(back.resumed.expect("resumed").pending, vec![during]);
 }
 
 #[tokio::test]

@@ -248,6 +248,7 @@ async fn on_disconnect<A: Adapter>(
     State(state): State<SocketState>,
     reason: DisconnectReason,
 ) {
+    let left_at = state.clock.now();
     let Some(user) = s.extensions.remove::<Arc<SocketUser<A>>>() else {
         return;
     };
@@ -275,6 +276,7 @@ async fn on_disconnect<A: Adapter>(
             user.device_id.clone(),
             user.socket_id.clone(),
             departure,
+            left_at,
         )
         .await
     {

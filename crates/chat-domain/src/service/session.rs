@@ -369,8 +369,9 @@ impl SessionService {
         })
     }
 
-    /// A socket left. Records the device's resume point (unless another socket of the same
-    /// device is live: its own disconnect will), forgets the session and updates presence.
+    /// A socket left at `left_at`. Records the device's resume point (unless another socket of
+    /// the same device is live: its own disconnect will), forgets the session and updates
+    /// presence.
     ///
     /// # Errors
     /// The ports'.
@@ -381,9 +382,12 @@ impl SessionService {
         device: DeviceId,
         socket: SocketId,
         departure: Departure,
+        left_at: Timestamp,
     ) -> Result<(), RepoError> {
         let ports = &*self.ports;
-        let now = ports.clock.now();
+        // When the adapter saw it go: the handler may have waited since (for the session's
+        // registration, for a turn), and messages created meanwhile are owed.
+        let now = left_at.min(ports.clock.now());
         let device_still_here = ports
             .sessions
             .list_user_sessions(user)

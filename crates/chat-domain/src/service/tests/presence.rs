@@ -136,6 +136,7 @@ fn the_last_socket_leaving_announces_offline() {
         device("laptop"),
         socket("s-1"),
         Departure::Deliberate,
+        NOW,
     ))
     .unwrap();
 

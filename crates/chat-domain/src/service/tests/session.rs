@@ -485,6 +485,7 @@ fn a_disconnect_records_the_heads_less_the_margin_for_the_resume_window_before_f
         device("laptop"),
         socket("s-1"),
         Departure::Closed,
+        NOW,
     ))
     .unwrap();
 }
@@ -514,6 +515,7 @@ fn a_disconnect_while_the_device_has_another_live_socket_records_no_point() {
         device("laptop"),
         socket("s-1"),
         Departure::Abrupt,
+        NOW,
     ))
     .unwrap();
 }
