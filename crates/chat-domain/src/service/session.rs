@@ -415,7 +415,7 @@ impl SessionService {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Departure {
     /// The client said goodbye (or the server closed it): it had what was emitted before.
-    /// The point is exact: everything created after the server handled the goodbye is owed.
+    /// The point is exact: everything created after the server received the goodbye is owed.
     /// (A message crossing the goodbye on the wire is covered by the client's
     /// `lastSequences` only.)
     Deliberate,
