@@ -199,10 +199,29 @@ impl SocketServer {
 
     async fn renew_and_sweep(&self) {
         let presence = &self.state.services.presence;
-        for (user, socket, live) in self.local_connections() {
-            if let Err(error) = presence.renew(user, socket, live).await {
-                tracing::warn!(error = %error, user.id = %user, "renewing a presence lease failed");
+        let connections = self.local_connections();
+        let total = connections.len();
+        // Many at a time: one node may hold tens of thousands of sockets, and each renewal is a
+        // round trip; one pass must end well within a third of the lease.
+        let (mut failed, mut first_error) = (0_usize, None);
+        let mut pending = connections.into_iter();
+        loop {
+            let batch: Vec<_> = pending.by_ref().take(RENEWALS_IN_FLIGHT).collect();
+            if batch.is_empty() {
+                break;
             }
+            let renewals = batch
+                .into_iter()
+                .map(|(user, socket, live)| presence.renew(user, socket, live));
+            for result in futures::future::join_all(renewals).await {
+                if let Err(error) = result {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| error.to_string());
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            tracing::warn!(failed, of = total, %error, "renewing presence leases failed");
         }
         if let Err(error) = presence.sweep().await {
             tracing::warn!(error = %error, "sweeping lapsed presence failed");
@@ -217,6 +236,9 @@ impl SocketServer {
         }
     }
 }
+
+/// Presence renewals in flight at once.
+const RENEWALS_IN_FLIGHT: usize = 64;
 
 /// Whether a socket listed a moment ago is still connected.
 type LiveCheck = Box<dyn Fn() -> bool + Send + Sync>;
