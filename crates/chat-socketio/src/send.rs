@@ -63,12 +63,12 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
         let refused = match (state, user) {
             (Some(State(state)), Some(user)) => match state.drain.begin() {
                 Some(in_flight) => {
-                    let job = SendJob {
+                    let job = Box::new(SendJob {
                         payload,
                         ack,
                         received,
                         _in_flight: in_flight,
-                    };
+                    });
                     match user.sends.send(job) {
                         Ok(()) => return Ok(Self),
                         Err(mpsc::error::SendError(job)) => {
@@ -124,7 +124,7 @@ impl<A: Adapter> SendActor<A> {
     }
 
     /// Runs until the socket's queue closes, then commits whatever still waits, in order.
-    pub(crate) async fn run(mut self, mut queue: mpsc::UnboundedReceiver<SendJob<A>>) {
+    pub(crate) async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<SendJob<A>>>) {
         loop {
             let wait = self.next_deadline().map(|d| {
                 let ms = d.millis_since(self.state.clock.now()).max(0);
@@ -132,7 +132,7 @@ impl<A: Adapter> SendActor<A> {
             });
             tokio::select! {
                 job = queue.recv() => match job {
-                    Some(job) => self.accept(job).await,
+                    Some(job) => self.accept(*job).await,
                     None => break,
                 },
                 () = sleep(wait), if wait.is_some() => {

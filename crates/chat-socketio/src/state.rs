@@ -163,8 +163,9 @@ pub(crate) struct SocketUser<A: Adapter> {
     pub(crate) expires_at: watch::Sender<Timestamp>,
     /// Set once the session is registered (`connected`/`reconnected` sent).
     pub(crate) registered: watch::Sender<bool>,
-    /// This socket's send queue.
-    pub(crate) sends: mpsc::UnboundedSender<SendJob<A>>,
+    /// This socket's send queue. Boxed: the channel allocates its slots 32 at a time, and an
+    /// idle socket should hold 32 pointers, not 32 jobs (3.6 KiB per socket, by heaptrack).
+    pub(crate) sends: mpsc::UnboundedSender<Box<SendJob<A>>>,
 }
 
 #[cfg(test)]
