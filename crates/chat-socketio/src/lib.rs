@@ -1,6 +1,9 @@
 //! The Socket.IO inbound adapter (socketioxide): the connect middleware that authenticates and
 //! joins the rooms of the contract's section 3, one thin handler per event of sections 4 and 5,
 //! and [`SocketIoEventPublisher`], the domain's `EventPublisher` over the `SocketIo` handle.
+//! [`mount`] puts it on an axum router with rooms in this process ([`Rooms::Local`]) or in
+//! Redis ([`Rooms::Redis`], every node); [`SocketServer`] closes it and keeps this node's
+//! presence leases.
 //!
 //! # Layout
 //! - `names`: event and room names, spelled once.
