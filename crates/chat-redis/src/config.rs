@@ -62,30 +62,38 @@ pub async fn connect(config: &RedisConfig) -> Result<Pool, RedisStoreError> {
             "pool_size must be at least 1".into(),
         ));
     }
-    let mut fred_config =
-        Config::from_url(&config.url).map_err(|e| RedisStoreError::Config(e.to_string()))?;
-    fred_config.version = RespVersion::RESP3;
-    fred_config.fail_fast = true;
-    let max_delay = u32::try_from(config.max_reconnect_delay.as_millis()).unwrap_or(u32::MAX);
-    let (connect_timeout, command_timeout) = (config.connect_timeout, config.command_timeout);
-    let pool = Builder::from_config(fred_config)
-        .with_connection_config(|c| {
-            c.connection_timeout = connect_timeout;
-            c.internal_command_timeout = command_timeout;
-        })
+    let command_timeout = config.command_timeout;
+    let pool = builder(config)?
+        .with_connection_config(|c| c.internal_command_timeout = command_timeout)
         .with_performance_config(|p| p.default_command_timeout = command_timeout)
-        // 0 attempts = retry forever; 100 ms doubling up to `max_reconnect_delay`.
-        .set_policy(ReconnectPolicy::new_exponential(
-            0,
-            100,
-            max_delay.max(100),
-            2,
-        ))
         .build_pool(config.pool_size)
         .map_err(|e| RedisStoreError::Config(e.to_string()))?;
     pool.init().await.map_err(RedisStoreError::Connect)?;
     tracing::info!(pool.size = config.pool_size, "connected to redis");
     Ok(pool)
+}
+
+/// A fred builder for `config`: RESP3, failing fast at start, the connect timeout, and
+/// reconnecting forever (100 ms doubling up to `max_reconnect_delay`). The pool and the rooms
+/// adapter's subscriber are both built from it.
+pub(crate) fn builder(config: &RedisConfig) -> Result<Builder, RedisStoreError> {
+    let mut fred_config =
+        Config::from_url(&config.url).map_err(|e| RedisStoreError::Config(e.to_string()))?;
+    fred_config.version = RespVersion::RESP3;
+    fred_config.fail_fast = true;
+    let max_delay = u32::try_from(config.max_reconnect_delay.as_millis()).unwrap_or(u32::MAX);
+    let connect_timeout = config.connect_timeout;
+    let mut builder = Builder::from_config(fred_config);
+    builder
+        .with_connection_config(|c| c.connection_timeout = connect_timeout)
+        // 0 attempts = retry forever.
+        .set_policy(ReconnectPolicy::new_exponential(
+            0,
+            100,
+            max_delay.max(100),
+            2,
+        ));
+    Ok(builder)
 }
 
 /// Milliseconds of `d`, saturating, at least 1 (Redis refuses a zero expiry).

@@ -27,8 +27,6 @@ static CHANGE: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_change.lua")));
 static RENEW: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_renew.lua")));
-static SWEEP: LazyLock<Script> =
-    LazyLock::new(|| Script::from_lua(include_str!("scripts/presence_sweep.lua")));
 static LEASES_DUE: LazyLock<Script> =
     LazyLock::new(|| Script::from_lua(include_str!("scripts/leases_due.lua")));
 static LEASES_FORGET: LazyLock<Script> =
@@ -131,10 +129,29 @@ impl RedisPresenceStore {
         status: Option<PresenceStatus>,
         now: Timestamp,
     ) -> Result<PresenceChange, RepoError> {
+        let (change, expiry) = self.run_change(user, socket.as_str(), status, now).await?;
+        self.index(user, socket, expiry).await?;
+        Ok(change)
+    }
+
+    /// Sweeps one user: the change script with no connection to set or remove drops the
+    /// lapsed ones and returns the change.
+    async fn sweep_user(&self, user: UserId, now: Timestamp) -> Result<PresenceChange, RepoError> {
+        Ok(self.run_change(user, "", None, now).await?.0)
+    }
+
+    /// One run of the change script; the change and the connection's new lease expiry.
+    async fn run_change(
+        &self,
+        user: UserId,
+        socket: &str,
+        status: Option<PresenceStatus>,
+        now: Timestamp,
+    ) -> Result<(PresenceChange, i64), RepoError> {
         let key = self.keys.presence(user);
         let keys = vec![key.clone(), self.keys.last_seen(user)];
         let args: Vec<Value> = vec![
-            socket.as_str().into(),
+            socket.into(),
             status.map_or("", PresenceStatus::as_str).into(),
             self.lease_ms.into(),
             now.millis().into(),
@@ -144,21 +161,7 @@ impl RedisPresenceStore {
             .evalsha_with_reload(self.pool.next(), keys, args)
             .await
             .map_err(repo_error)?;
-        let (change, expiry) = parse_reply(&key, &reply)?;
-        self.index(user, socket, expiry).await?;
-        Ok(change)
-    }
-
-    /// Sweeps one user: drops their lapsed connections, returns the change.
-    async fn sweep_user(&self, user: UserId, now: Timestamp) -> Result<PresenceChange, RepoError> {
-        let key = self.keys.presence(user);
-        let keys = vec![key.clone(), self.keys.last_seen(user)];
-        let args: Vec<Value> = vec![now.millis().into()];
-        let reply: Vec<String> = SWEEP
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await
-            .map_err(repo_error)?;
-        Ok(parse_reply(&key, &reply)?.0)
+        parse_reply(&key, &reply)
     }
 }
 

@@ -2,14 +2,13 @@
 //! driver), built from the same [`RedisConfig`] as the pool. The adapter carries room emits,
 //! joins and leaves to every node over sharded pub/sub (Redis ≥ 7.0, RESP3).
 
-use fred::{
-    interfaces::{EventInterface as _, PubsubInterface as _},
-    prelude::{Builder, Config, ReconnectPolicy},
-    types::RespVersion,
-};
+use fred::interfaces::{EventInterface as _, PubsubInterface as _};
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr, drivers::fred::FredDriver};
 
-use crate::{config::RedisConfig, error::RedisStoreError};
+use crate::{
+    config::{RedisConfig, builder},
+    error::RedisStoreError,
+};
 
 /// Pub/sub messages a node can fall behind by before any is dropped.
 const SUBSCRIBER_BUFFER: usize = 65_536;
@@ -25,23 +24,11 @@ pub type RoomsAdapter = RedisAdapterCtr<FredDriver>;
 /// [`RedisStoreError::Config`] for a bad URL, [`RedisStoreError::Connect`] when the server is
 /// unreachable.
 pub async fn rooms_adapter(config: &RedisConfig) -> Result<RoomsAdapter, RedisStoreError> {
-    let mut fred_config =
-        Config::from_url(&config.url).map_err(|e| RedisStoreError::Config(e.to_string()))?;
-    fred_config.version = RespVersion::RESP3;
-    fred_config.fail_fast = true;
-    let max_delay = u32::try_from(config.max_reconnect_delay.as_millis()).unwrap_or(u32::MAX);
-    let connect_timeout = config.connect_timeout;
-    let subscriber = Builder::from_config(fred_config)
-        .with_connection_config(|c| c.connection_timeout = connect_timeout)
-        // fred hands pub/sub messages to the adapter over a broadcast channel (default 32):
-        // a burst longer than that is dropped ("lagged"), i.e. room emits lost on this node.
-        .with_performance_config(|p| p.broadcast_channel_capacity = SUBSCRIBER_BUFFER)
-        .set_policy(ReconnectPolicy::new_exponential(
-            0,
-            100,
-            max_delay.max(100),
-            2,
-        ))
+    let mut builder = builder(config)?;
+    // fred hands pub/sub messages to the adapter over a broadcast channel (default 32): a
+    // burst longer than that is dropped ("lagged"), i.e. room emits lost on this node.
+    builder.with_performance_config(|p| p.broadcast_channel_capacity = SUBSCRIBER_BUFFER);
+    let subscriber = builder
         .build_subscriber_client()
         .map_err(|e| RedisStoreError::Config(e.to_string()))?;
     // The driver subscribes once; without this task a reconnect (a Redis restart) would leave

@@ -12,7 +12,6 @@ use std::{
 use chat_gateway::{App, Settings, config::Sources};
 use tokio::{process::Command, sync::oneshot, task::JoinHandle};
 
-#[allow(dead_code)] // used by tests/multinode.rs and tests/soak.rs
 pub mod cluster;
 
 /// The HS256 secret every test token is signed with.
@@ -28,16 +27,7 @@ pub struct Server {
 }
 
 fn settings(database_url: &str) -> Settings {
-    let env: BTreeMap<String, String> = [
-        ("CHAT_BIND", "127.0.0.1:0"),
-        ("CHAT_DATABASE_URL", database_url),
-        ("CHAT_JWT_SECRET", SECRET),
-        ("CHAT_TYPING_TIMEOUT_MS", "800"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    Settings::from_sources(&Sources::new(env, BTreeMap::new())).expect("test settings are valid")
+    settings_with(database_url, &[])
 }
 
 /// Like [`settings`], on the development secret (no `CHAT_JWT_SECRET`): `POST /dev/token` is on.
@@ -92,7 +82,6 @@ impl Server {
     }
 
     /// On a fresh SQLite file, with the development secret (so `POST /dev/token` is served).
-    #[allow(dead_code)] // used by tests/browser.rs only
     pub async fn sqlite_dev() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
@@ -196,7 +185,6 @@ pub async fn npm_ci_in(dir: &Path, marker: &str) {
 
 /// Runs every `*.test.mjs` of `dir` with `node --test` and the environment `env`; panics with
 /// `what` when they fail (their output is printed).
-#[allow(dead_code)] // used by tests/browser.rs only
 pub async fn run_node_tests(dir: &Path, env: &[(&str, String)], what: &str) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -223,8 +211,7 @@ pub async fn run_node_tests(dir: &Path, env: &[(&str, String)], what: &str) {
     assert!(output.status.success(), "{what} failed (see above)");
 }
 
-/// Like [`settings`], with `overrides` (variable, value) on top.
-#[allow(dead_code)] // used by tests/soak.rs only
+/// The test settings, with `overrides` (variable, value) on top.
 fn settings_with(database_url: &str, overrides: &[(&str, &str)]) -> Settings {
     let mut env: BTreeMap<String, String> = [
         ("CHAT_BIND", "127.0.0.1:0"),
@@ -243,7 +230,6 @@ fn settings_with(database_url: &str, overrides: &[(&str, &str)]) -> Settings {
 
 impl Server {
     /// On a fresh SQLite file, with `overrides` (e.g. higher rate limits) on the test settings.
-    #[allow(dead_code)] // used by tests/soak.rs only
     pub async fn sqlite_with(overrides: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
@@ -251,7 +237,6 @@ impl Server {
     }
 
     /// On a fresh PostgreSQL database when `CHAT_TEST_DATABASE_URL` is set, with `overrides`.
-    #[allow(dead_code)] // used by tests/soak.rs only
     pub async fn postgres_with(overrides: &[(&str, &str)]) -> Option<Self> {
         let base = std::env::var("CHAT_TEST_DATABASE_URL").ok()?;
         let name = format!("chat_soak_{}", uuid::Uuid::new_v4().simple());

@@ -2,15 +2,16 @@
 -- atomically. Leases run on the server's clock, so every node agrees on when one lapses.
 -- KEYS[1]: the user's presence hash, socket -> "status:lease_expiry_ms".
 -- KEYS[2]: the user's last-seen instant.
--- ARGV[1]: socket; ARGV[2]: 'online' | 'away' | 'offline' to set, '' to remove;
+-- ARGV[1]: socket ('' with ARGV[2] '': none, which only drops lapsed connections: a sweep);
+-- ARGV[2]: 'online' | 'away' | 'offline' to set, '' to remove;
 -- ARGV[3]: lease (ms); ARGV[4]: the caller's now (ms), recorded as last seen;
 -- ARGV[5]: how long the hash outlives its newest lease (ms), so that a sweep still finds
 -- a lapsed connection to announce.
 -- Returns {before, after, expiry}: status names, and the connection's lease expiry (ms, '0'
 -- when removed).
 --
--- `before` counts lapsed connections too: a lapse is announced by whoever drops it (this
--- script or presence_sweep.lua), so until then the others still see what was last announced.
+-- `before` counts lapsed connections too: a lapse is announced by whoever drops it (a change
+-- or a sweep), so until then the others still see what was last announced.
 local key = KEYS[1]
 local socket = ARGV[1]
 local status = ARGV[2]
@@ -48,8 +49,10 @@ end
 local before = aggregate(announced)
 local expiry = 0
 if status == '' then
-  live[socket] = nil
-  redis.call('HDEL', key, socket)
+  if socket ~= '' then
+    live[socket] = nil
+    redis.call('HDEL', key, socket)
+  end
 else
   live[socket] = status
   expiry = now + lease
