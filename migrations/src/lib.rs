@@ -10,7 +10,8 @@
 //! `users`, `conversations` (with the per-conversation `last_sequence` counter and the unique
 //! `direct_key` of one-to-one pairs), `participants` (with read markers), `messages` (unique per
 //! `(conversation_id, server_sequence)` and per sender device client sequence), `blocks`, `mutes`;
-//! `conversations.context_version` (added later) versions what a send checks.
+//! `conversations.context_version` (added later) versions what a send checks;
+//! `participants.unread_count` (added later) keeps each participant's unread count.
 
 /// Re-exported so that callers can run [`Migrator`] without naming sea-orm-migration.
 pub use sea_orm_migration::MigratorTrait;
@@ -24,6 +25,7 @@ mod m20261125_000004_create_messages;
 mod m20261125_000005_create_blocks;
 mod m20261125_000006_create_mutes;
 mod m20261126_000007_add_context_version;
+mod m20261126_000008_add_unread_count;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_blocks::Migration),
             Box::new(m20261125_000006_create_mutes::Migration),
             Box::new(m20261126_000007_add_context_version::Migration),
+            Box::new(m20261126_000008_add_unread_count::Migration),
         ]
     }
 }

@@ -1,30 +1,34 @@
-//! The write path of messages: the next sequence of the conversation and the insert, in one
-//! transaction (one statement on PostgreSQL), optionally conditioned on the conversation's
-//! context version, in which case the other participants' unread counts come back with it.
+//! The write path of messages: the next sequence of the conversation, the insert and the other
+//! participants' unread counts, in one transaction (one statement on PostgreSQL, shared by
+//! concurrent appends: `group`), optionally conditioned on the conversation's context version.
 //!
 //! A stale version is answered before a duplicate is recognised: with the version moved, the
 //! conditional `UPDATE` matches no row, nothing is inserted and no unique key is touched, so a
 //! resend under a stale context gets `StaleContext`; the caller re-reads the context, checks
 //! again and retries, and the retry recognises the duplicate.
 
+use std::sync::Arc;
+
 use chat_domain::{
     ClientSequence, ConversationId, DeviceId, RepoError, UserId,
     message::{AppendOutcome, Collision, NewMessage, StoredMessage, classify_collision},
     ports::{CheckedAppend, ContextVersion},
 };
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Value};
 
 use crate::{
     error::{is_unique_violation, repo_err},
     mapping::{self, MESSAGE_COLUMNS, MessageRow, RecipientRow},
     send_context::current_version,
     sql::{begin_write, finish, retry_busy, stmt},
-    unread::recipients_at,
+    unread::COUNT_APPENDED,
 };
 
+mod group;
 mod postgres;
+
+pub(crate) use group::GroupCommit;
+use group::Reply;
 
 /// The values of a new message computed once, before any attempt.
 #[derive(Debug)]
@@ -38,7 +42,7 @@ struct MessageValues {
 /// What one attempt did.
 #[derive(Debug)]
 enum Attempt {
-    /// Stored at `seq`; the recipients when the append was conditioned.
+    /// Stored at `seq`, with the other active participants' markers and new unread counts.
     Stored {
         seq: i64,
         recipients: Vec<RecipientRow>,
@@ -59,6 +63,7 @@ struct SequenceRow {
 /// a duplicate or a conflict, decided by the row holding the colliding key.
 pub(crate) async fn append(
     db: &DatabaseConnection,
+    group: &Arc<GroupCommit>,
     msg: NewMessage,
     expected: Option<ContextVersion>,
 ) -> Result<CheckedAppend, RepoError> {
@@ -69,7 +74,10 @@ pub(crate) async fn append(
         expected: expected.map(mapping::version_value).transpose()?,
     };
     let attempt = if backend == DbBackend::Postgres {
-        postgres::attempt(db, &msg, &values).await
+        match group.append(postgres::Row::new(&msg, &values)).await {
+            Reply::Done(outcome) => outcome,
+            Reply::Alone => postgres::attempt(db, &postgres::Row::new(&msg, &values)).await,
+        }
     } else {
         retry_busy(|| in_transaction(db, &msg, &values)).await
     };
@@ -148,11 +156,12 @@ async fn in_transaction(
         let insert = format!("{INSERT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         txn.execute_raw(stmt(backend, &insert, insert_values(msg, v, seq.into())))
             .await?;
-        let recipients = if v.expected.is_some() {
-            recipients_at(&txn, msg.conversation_id, msg.sender_id, seq).await?
-        } else {
-            Vec::new()
-        };
+        let counted = vec![msg.conversation_id.get().into(), msg.sender_id.get().into()];
+        let mut recipients =
+            RecipientRow::find_by_statement(stmt(backend, COUNT_APPENDED, counted))
+                .all(&txn)
+                .await?;
+        recipients.sort_by_key(|r| r.user_id);
         Ok(Attempt::Stored { seq, recipients })
     }
     .await;
@@ -233,9 +242,4 @@ pub(crate) async fn one_message(
         .map_err(repo_err)?
         .map(mapping::message)
         .transpose()
-}
-
-/// A PostgreSQL statement written with numbered placeholders.
-fn pg(sql: String, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }

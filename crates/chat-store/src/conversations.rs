@@ -222,8 +222,19 @@ impl ConversationRepository for SqlConversationRepository {
         // The proposal clamped to the conversation's newest sequence.
         let clamped = "(SELECT CASE WHEN c.last_sequence < ? THEN c.last_sequence ELSE ? END \
                        FROM conversations c WHERE c.id = participants.conversation_id)";
+        // The messages others sent that the move passes: all committed, since the new marker
+        // is at most the committed `last_sequence` of the statement's snapshot, so the count
+        // subtracted is exact even when a concurrent append incremented the row meanwhile (SET
+        // reads the row's newest version; PostgreSQL re-evaluates it after waiting for the
+        // lock).
+        let passed = format!(
+            "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = participants.conversation_id \
+             AND m.server_sequence > participants.last_read_sequence \
+             AND m.server_sequence <= {clamped} AND m.sender_id <> participants.user_id)"
+        );
         let sql = format!(
-            "UPDATE participants SET last_read_sequence = {clamped}, last_read_at = ? \
+            "UPDATE participants SET last_read_sequence = {clamped}, last_read_at = ?, \
+             unread_count = unread_count - {passed} \
              WHERE conversation_id = ? AND user_id = ? AND last_read_sequence < {clamped} \
              RETURNING last_read_sequence, last_read_at"
         );
@@ -231,6 +242,8 @@ impl ConversationRepository for SqlConversationRepository {
             proposed.into(),
             proposed.into(),
             mapping::time_value(backend, now)?,
+            proposed.into(),
+            proposed.into(),
             conversation.get().into(),
             user.get().into(),
             proposed.into(),

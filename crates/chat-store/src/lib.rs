@@ -9,14 +9,17 @@
 //!   and domain types; `sql`: placeholders and write transactions; `error`: [`StoreError`] and
 //!   the mapping of database errors to `RepoError`.
 //! - `append`: the message write path; `send_context`: what a send checks, read at one
-//!   version; `versions`: writes that move a conversation's context version; `unread`: derived
-//!   unread counts.
+//!   version; `versions`: writes that move a conversation's context version; `unread`: the
+//!   unread counts kept on participants' rows.
 //!
 //! # Consistency
 //! Sequences come from `conversations.last_sequence`, incremented in the same transaction as
 //! the message insert (the row lock serialises appends of one conversation on PostgreSQL; on
 //! SQLite write transactions begin `IMMEDIATE`). Idempotency and conflicts are recognised from
-//! unique constraints, never by checking first. Unread counts are always derived.
+//! unique constraints, never by checking first (a batch of appends on PostgreSQL leaves out
+//! the resends it can see, so that they do not fail the others, and appends them again alone,
+//! where the constraints decide). Unread counts are kept on the participant's row: an append
+//! increments them in its transaction, a read marker move subtracts what it passes.
 //!
 //! `conversations.context_version` versions what a send checks (participants' names, blocks,
 //! mutes): every write that changes those increments it in the same transaction (on

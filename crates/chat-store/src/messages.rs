@@ -1,6 +1,8 @@
 //! [`SqlMessageRepository`]: appends with gap-free sequences (the write path is in `append`),
 //! and the reads of messages.
 
+use std::sync::Arc;
+
 use chat_domain::{
     ClientSequence, ConversationId, DeviceId, MessageId, RepoError, ServerSequence, Timestamp,
     UserId,
@@ -12,7 +14,7 @@ use chat_domain::{
 use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 
 use crate::{
-    append,
+    append::{self, GroupCommit},
     error::repo_err,
     history,
     mapping::{self, MESSAGE_COLUMNS},
@@ -23,6 +25,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct SqlMessageRepository {
     db: DatabaseConnection,
+    /// Shared by the clones: concurrent appends share statements on PostgreSQL.
+    group: Arc<GroupCommit>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -40,14 +44,17 @@ impl SqlMessageRepository {
     /// A repository over `db`.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            group: Arc::new(GroupCommit::new(db.clone())),
+            db,
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl MessageRepository for SqlMessageRepository {
     async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
-        match append::append(&self.db, msg, None).await? {
+        match append::append(&self.db, &self.group, msg, None).await? {
             CheckedAppend::Done { outcome, .. } => Ok(outcome),
             CheckedAppend::StaleContext => Err(RepoError::internal(
                 "an unconditional append reported a stale context",
@@ -60,7 +67,7 @@ impl MessageRepository for SqlMessageRepository {
         msg: NewMessage,
         expected: ContextVersion,
     ) -> Result<CheckedAppend, RepoError> {
-        append::append(&self.db, msg, Some(expected)).await
+        append::append(&self.db, &self.group, msg, Some(expected)).await
     }
 
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError> {

@@ -1,12 +1,16 @@
-//! Unread counts, always derived: messages others sent after a participant's read marker.
+//! Unread counts: kept on the participant's row (`participants.unread_count`). An append
+//! increments it for every other active participant in its own transaction (under the
+//! conversation's row lock); moving the read marker subtracts the messages others sent between
+//! the old and the new marker, all of which are committed (the new marker is clamped to the
+//! conversation's committed `last_sequence`).
 
 use chat_domain::{ConversationId, RepoError, UserId};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use uuid::Uuid;
 
 use crate::{
     error::repo_err,
-    mapping::{self, RecipientRow},
+    mapping,
     sql::{marks, stmt},
 };
 
@@ -16,7 +20,7 @@ struct UnreadRow {
     unread: i64,
 }
 
-/// Derived unread counts of `user`'s active conversations (only `within`, when given).
+/// Unread counts of `user`'s active conversations (only `within`, when given).
 pub(crate) async fn unread_by_conversation(
     db: &DatabaseConnection,
     user: UserId,
@@ -32,10 +36,8 @@ pub(crate) async fn unread_by_conversation(
         values.extend(ids.iter().map(|&c| c.into()));
     }
     let sql = format!(
-        "SELECT p.conversation_id AS conversation_id, COUNT(m.id) AS unread \
-         FROM participants p LEFT JOIN messages m ON m.conversation_id = p.conversation_id \
-         AND m.server_sequence > p.last_read_sequence AND m.sender_id <> p.user_id \
-         WHERE p.user_id = ? AND p.left_at IS NULL{filter} GROUP BY p.conversation_id"
+        "SELECT p.conversation_id AS conversation_id, p.unread_count AS unread \
+         FROM participants p WHERE p.user_id = ? AND p.left_at IS NULL{filter}"
     );
     let rows = UnreadRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
@@ -52,27 +54,8 @@ pub(crate) async fn unread_by_conversation(
         .collect())
 }
 
-/// The active participants of `conversation` other than `sender`, each with their marker and
-/// their unread count as of the message at `sequence` (messages after it are not counted, so
-/// the count is exact for that message however many appends followed).
-pub(crate) async fn recipients_at<C: ConnectionTrait>(
-    conn: &C,
-    conversation: ConversationId,
-    sender: UserId,
-    sequence: i64,
-) -> Result<Vec<RecipientRow>, DbErr> {
-    let sql = "SELECT p.user_id, p.last_read_sequence, p.last_read_at, \
-               (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = p.conversation_id \
-               AND m.server_sequence > p.last_read_sequence AND m.server_sequence <= ? \
-               AND m.sender_id <> p.user_id) AS unread \
-               FROM participants p WHERE p.conversation_id = ? AND p.user_id <> ? \
-               AND p.left_at IS NULL ORDER BY p.user_id";
-    let values = vec![
-        sequence.into(),
-        conversation.get().into(),
-        sender.get().into(),
-    ];
-    RecipientRow::find_by_statement(stmt(conn.get_database_backend(), sql, values))
-        .all(conn)
-        .await
-}
+/// The increment of an append, for SQLite (`?` placeholders: conversation, sender): every
+/// other active participant's count goes up by one; their markers and new counts come back.
+pub(crate) const COUNT_APPENDED: &str = "UPDATE participants SET unread_count = unread_count + 1 \
+    WHERE conversation_id = ? AND user_id <> ? AND left_at IS NULL \
+    RETURNING user_id, last_read_sequence, last_read_at, unread_count AS unread";

@@ -115,12 +115,15 @@ async fn append_behind(db: &DatabaseConnection, r: &Repositories, sql: &[&str]) 
 async fn postgres_counts_a_message_committed_while_the_append_waited() {
     with_postgres(|db| async move {
         let r = migrated(&db).await;
-        // Another append: its message is not in the waiting statement's snapshot.
+        // Another append (as the store writes one): its message and its count are not in the
+        // waiting statement's snapshot.
         let other_append = [
             "UPDATE conversations SET last_sequence = last_sequence + 1 WHERE id = $1",
             "INSERT INTO messages (id, conversation_id, sender_id, sender_device_id, \
              server_sequence, content, created_at) \
              VALUES (gen_random_uuid(), $1, $2, 'd0', 1, 'first', now())",
+            "UPDATE participants SET unread_count = unread_count + 1 \
+             WHERE conversation_id = $1 AND user_id <> $2",
         ];
         let CheckedAppend::Done {
             outcome,

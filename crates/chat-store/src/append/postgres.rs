@@ -1,116 +1,149 @@
-//! PostgreSQL: an append is one statement (one round trip), its own transaction. The
-//! conversation's row lock, taken by the `UPDATE`, serialises the appends of a conversation
-//! and the writes that move its context version; a unique violation rolls the sequence bump
-//! back with the insert (no gap).
+//! PostgreSQL: appends go through one statement that takes any number of messages of distinct
+//! conversations (their rows as one JSON array), so that concurrent sends share a statement,
+//! a transaction and a WAL flush (group commit, see `group`). A statement of one message is
+//! the ordinary path; every ack still follows the commit of its own message.
 //!
-//! The conditioned form also reports the other participants' unread counts. Every part of a
-//! statement reads the snapshot taken when it started, so the counting subquery sees neither
-//! the new message (hence `+ 1`: it is after every marker and from someone else) nor a message
-//! committed by an append that held the row lock while this one waited for it. The statement
-//! therefore also reads `last_sequence` from its snapshot (`seen`): when the new sequence is
-//! `seen + 1` the snapshot holds every earlier message and the counts are exact (the common
-//! case); otherwise they are read again, exactly as of the new sequence, in a second query.
+//! The statement locks the conversations' rows in id order (`FOR UPDATE` below a sort), so two
+//! batches in flight at once never wait on each other in a cycle; the row lock serialises the
+//! appends of a conversation and the writes that move its context version. Each message takes
+//! its conversation's next sequence and is inserted only while the version is the expected
+//! one; every other active participant's `unread_count` goes up by one in the same statement,
+//! and the new counts come back. A unique violation rolls the whole statement back (no gap).
+//!
+//! A batch of several messages first leaves out resends it can see (ids or client sequences
+//! already stored), so that one resend does not fail the others; a message the batch did not
+//! store (resend, stale version, missing conversation, or a failed batch) is appended again on
+//! its own, where the unique constraints decide duplicates and conflicts as always.
 
 use chat_domain::message::NewMessage;
-use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, Value};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
+use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Attempt, INSERT_COLUMNS, MessageValues, SequenceRow, missed, pg};
-use crate::{mapping::RecipientRow, unread::recipients_at};
+use super::{Attempt, INSERT_COLUMNS, MessageValues, missed};
+use crate::mapping::RecipientRow;
 
-/// `$1` created at, `$2` conversation, `$3` id, `$4` sender, `$5` device, `$6` client
-/// sequence, `$7` content, `$8` client timestamp; `{guard}` may add `$9`, the version.
-fn bump_and_insert(guard: &str) -> String {
-    format!(
-        "WITH bumped AS (UPDATE conversations SET last_sequence = last_sequence + 1, \
-         last_message_at = $1 WHERE id = $2{guard} RETURNING last_sequence), \
-         ins AS ({INSERT_COLUMNS} SELECT $3, $2, $4, $5, $6, bumped.last_sequence, $7, $8, $1 \
-         FROM bumped RETURNING server_sequence) "
-    )
+/// One message as the statement reads it: a row of its JSON input.
+#[derive(Debug)]
+pub(super) struct Row {
+    pub(super) id: Uuid,
+    pub(super) conversation: Uuid,
+    json: serde_json::Value,
 }
 
-/// What the conditioned statement selects after the insert: one row per other active
-/// participant (or one row of nulls when there is none).
-const RECIPIENTS: &str = "SELECT ins.server_sequence AS seq, \
-    (SELECT c.last_sequence FROM conversations c WHERE c.id = $2) AS seen, \
-    p.user_id, p.last_read_sequence, p.last_read_at, \
-    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = $2 \
-    AND m.server_sequence > p.last_read_sequence AND m.sender_id <> p.user_id) + 1 AS unread \
-    FROM ins LEFT JOIN participants p ON p.conversation_id = $2 AND p.user_id <> $4 \
-    AND p.left_at IS NULL ORDER BY p.user_id";
+impl Row {
+    pub(super) fn new(msg: &NewMessage, v: &MessageValues) -> Self {
+        Self {
+            id: msg.id.get(),
+            conversation: msg.conversation_id.get(),
+            json: json!({
+                "id": msg.id.get().to_string(),
+                "conversation_id": msg.conversation_id.get().to_string(),
+                "sender_id": msg.sender_id.get().to_string(),
+                "device": msg.sender_device_id.as_str(),
+                "client_sequence": v.client_sequence,
+                "content": msg.content.as_str(),
+                "client_timestamp": msg.client_timestamp.map(|t| t.millis()),
+                "created_at": msg.created_at.to_rfc3339(),
+                "expected": v.expected,
+            }),
+        }
+    }
+}
 
+/// The statement for `rows` (`$1`, a JSON array); `skip_resends` leaves out the messages
+/// whose id or client sequence is already stored.
+fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
+    let skip = if skip_resends {
+        " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = i.id) \
+         AND (i.client_sequence IS NULL OR NOT EXISTS (SELECT 1 FROM messages m \
+         WHERE m.conversation_id = i.conversation_id AND m.sender_id = i.sender_id \
+         AND m.sender_device_id = i.device AND m.client_sequence = i.client_sequence))"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "WITH input AS (SELECT * FROM json_to_recordset($1::json) AS i(id uuid, \
+         conversation_id uuid, sender_id uuid, device text, client_sequence int8, content text, \
+         client_timestamp int8, created_at timestamptz, expected int8)), \
+         locked AS (SELECT c.id, c.last_sequence, c.context_version FROM conversations c \
+         WHERE c.id IN (SELECT conversation_id FROM input) ORDER BY c.id FOR UPDATE), \
+         accepted AS (SELECT i.*, l.last_sequence + 1 AS seq FROM input i \
+         JOIN locked l ON l.id = i.conversation_id \
+         WHERE (i.expected IS NULL OR l.context_version = i.expected){skip}), \
+         bumped AS (UPDATE conversations c SET last_sequence = a.seq, \
+         last_message_at = a.created_at FROM accepted a WHERE c.id = a.conversation_id \
+         RETURNING c.id), \
+         ins AS ({INSERT_COLUMNS} SELECT a.id, a.conversation_id, a.sender_id, a.device, \
+         a.client_sequence, a.seq, a.content, a.client_timestamp, a.created_at FROM accepted a \
+         RETURNING id, conversation_id, sender_id, server_sequence), \
+         counted AS (UPDATE participants p SET unread_count = p.unread_count + 1 FROM ins \
+         WHERE p.conversation_id = ins.conversation_id AND p.user_id <> ins.sender_id \
+         AND p.left_at IS NULL \
+         RETURNING ins.id AS message_id, p.user_id, p.last_read_sequence, p.last_read_at, \
+         p.unread_count) \
+         SELECT ins.id AS message_id, ins.server_sequence AS seq, c.user_id, \
+         c.last_read_sequence, c.last_read_at, c.unread_count AS unread \
+         FROM ins LEFT JOIN counted c ON c.message_id = ins.id \
+         ORDER BY ins.id, c.user_id"
+    );
+    let input = serde_json::Value::Array(rows.iter().map(|r| r.json.clone()).collect());
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![input.to_string().into()])
+}
+
+/// One row of the result: a stored message, with one other participant (or none).
 #[derive(Debug, FromQueryResult)]
 struct AppendedRow {
+    message_id: Uuid,
     seq: i64,
-    seen: Option<i64>,
     user_id: Option<Uuid>,
     last_read_sequence: Option<i64>,
     last_read_at: Option<OffsetDateTime>,
-    unread: i64,
+    unread: Option<i64>,
 }
 
-pub(super) async fn attempt(
+/// Appends `rows` (distinct conversations) in one statement. Returns what was stored, by
+/// message id, in the order of the ids; a message missing from it was not stored.
+pub(super) async fn stored(
     db: &DatabaseConnection,
-    msg: &NewMessage,
-    v: &MessageValues,
-) -> Result<Attempt, DbErr> {
-    let mut values: Vec<Value> = vec![
-        v.created_at.clone(),
-        msg.conversation_id.get().into(),
-        msg.id.get().into(),
-        msg.sender_id.get().into(),
-        msg.sender_device_id.as_str().into(),
-        v.client_sequence.into(),
-        msg.content.as_str().into(),
-        msg.client_timestamp.map(|t| t.millis()).into(),
-    ];
-    let Some(expected) = v.expected else {
-        let sql = bump_and_insert("") + "SELECT server_sequence AS seq FROM ins";
-        let inserted = SequenceRow::find_by_statement(pg(sql, values))
-            .one(db)
-            .await?;
-        return Ok(match inserted.and_then(|r| r.seq) {
-            Some(seq) => Attempt::Stored {
-                seq,
-                recipients: Vec::new(),
-            },
-            None => Attempt::NoConversation,
-        });
-    };
-    values.push(expected.into());
-    let sql = bump_and_insert(" AND context_version = $9") + RECIPIENTS;
-    let rows = AppendedRow::find_by_statement(pg(sql, values))
+    rows: &[&Row],
+    skip_resends: bool,
+) -> Result<Vec<(Uuid, Attempt)>, DbErr> {
+    let result = AppendedRow::find_by_statement(statement(rows, skip_resends))
         .all(db)
         .await?;
-    let Some(seq) = rows.first().map(|r| r.seq) else {
-        return missed(db, msg.conversation_id).await;
-    };
-    let complete_snapshot = rows.first().and_then(|r| r.seen) == Some(seq - 1);
-    let recipients = if complete_snapshot {
-        from_snapshot(rows)
-    } else {
-        // Committed: a failure here must not turn the stored message into an error.
-        match recipients_at(db, msg.conversation_id, msg.sender_id, seq).await {
-            Ok(exact) => exact,
-            Err(e) => {
-                tracing::warn!(error = %e, "re-reading unread counts failed; using the snapshot");
-                from_snapshot(rows)
+    let mut out: Vec<(Uuid, Attempt)> = Vec::new();
+    for r in result {
+        let recipient = match (r.user_id, r.last_read_sequence, r.unread) {
+            (Some(user_id), Some(last_read_sequence), Some(unread)) => Some(RecipientRow {
+                user_id,
+                last_read_sequence,
+                last_read_at: r.last_read_at,
+                unread,
+            }),
+            _ => None,
+        };
+        match out.last_mut() {
+            Some((id, Attempt::Stored { recipients, .. })) if *id == r.message_id => {
+                recipients.extend(recipient);
             }
+            _ => out.push((
+                r.message_id,
+                Attempt::Stored {
+                    seq: r.seq,
+                    recipients: recipient.into_iter().collect(),
+                },
+            )),
         }
-    };
-    Ok(Attempt::Stored { seq, recipients })
+    }
+    Ok(out)
 }
 
-fn from_snapshot(rows: Vec<AppendedRow>) -> Vec<RecipientRow> {
-    rows.into_iter()
-        .filter_map(|r| {
-            Some(RecipientRow {
-                user_id: r.user_id?,
-                last_read_sequence: r.last_read_sequence?,
-                last_read_at: r.last_read_at,
-                unread: r.unread,
-            })
-        })
-        .collect()
+/// One message on its own: stored, or why not (a unique violation comes back as the error).
+pub(super) async fn attempt(db: &DatabaseConnection, row: &Row) -> Result<Attempt, DbErr> {
+    match stored(db, &[row], false).await?.pop() {
+        Some((_, attempt)) => Ok(attempt),
+        None => missed(db, chat_domain::ConversationId::new(row.conversation)).await,
+    }
 }

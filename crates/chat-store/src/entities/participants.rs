@@ -13,6 +13,7 @@ pub(crate) struct Model {
     pub left_at: Option<TimeDateTimeWithTimeZone>,
     pub last_read_sequence: i64,
     pub last_read_at: Option<TimeDateTimeWithTimeZone>,
+    pub unread_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

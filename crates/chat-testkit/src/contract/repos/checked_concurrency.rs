@@ -5,7 +5,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use chat_domain::{
-    Block, ConversationId, UserId,
+    Block, ConversationId, ServerSequence, UserId,
     message::AppendOutcome,
     ports::{CheckedAppend, ContextVersion, RecipientState},
 };
@@ -16,6 +16,7 @@ use crate::contract::Repositories;
 pub(super) async fn run(r: &Repositories) {
     checked_writers_get_gap_free_sequences_and_exact_unread_counts(r).await;
     no_append_at_an_old_version_commits_after_a_racing_block(r).await;
+    appends_across_conversations_with_resends_and_moving_markers_keep_counts_exact(r).await;
 }
 
 /// One committed append.
@@ -177,4 +178,91 @@ async fn no_append_at_an_old_version_commits_after_a_racing_block(r: &Repositori
         CheckedAppend::StaleContext,
         "the first version is long gone"
     );
+}
+
+/// Many conversations written at once (an adapter may share statements between them), each
+/// message sent twice (the second a resend), while each conversation's `b` moves its read
+/// marker: every sequence is used once, every resend returns the original, and the unread
+/// counts read afterwards are exactly the messages the other one sent after each marker.
+async fn appends_across_conversations_with_resends_and_moving_markers_keep_counts_exact(
+    r: &Repositories,
+) {
+    const CONVERSATIONS: usize = 12;
+    const EACH: usize = 15;
+    let mut tasks = Vec::new();
+    let mut convs = Vec::new();
+    for _ in 0..CONVERSATIONS {
+        let (a, b) = (user(), user());
+        let conv = conversation(r, a, b, at(0)).await.id;
+        convs.push((conv, a, b));
+        for sender in [a, b] {
+            let r = r.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut sent = Vec::new();
+                let mut v = version(&r, conv).await;
+                for i in 0..EACH {
+                    let msg = new_message(conv, sender, "spread", at(i64::try_from(i).unwrap()));
+                    let mut seqs = Vec::new();
+                    while seqs.len() < 2 {
+                        match r.messages.append_if_current(msg.clone(), v).await.unwrap() {
+                            CheckedAppend::Done { outcome, .. } => {
+                                assert_eq!(outcome.is_duplicate(), !seqs.is_empty());
+                                seqs.push(outcome.message().server_sequence.get());
+                            }
+                            CheckedAppend::StaleContext => v = version(&r, conv).await,
+                        }
+                    }
+                    assert_eq!(seqs[0], seqs[1], "a resend returns the original");
+                    sent.push((conv, sender, seqs[0]));
+                }
+                sent
+            }));
+        }
+        let r = r.clone();
+        let marker = tokio::spawn(async move {
+            for step in 1..=EACH {
+                let to = ServerSequence::new(u64::try_from(step * 2).unwrap());
+                r.conversations
+                    .advance_read_marker(conv, b, to, at(100))
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+            }
+            Vec::new()
+        });
+        tasks.push(marker);
+    }
+    let mut sent = Vec::new();
+    for t in tasks {
+        sent.extend(t.await.unwrap());
+    }
+    for (conv, a, b) in convs {
+        let mut seqs: Vec<u64> = sent
+            .iter()
+            .filter(|(c, ..)| *c == conv)
+            .map(|&(.., s)| s)
+            .collect();
+        seqs.sort_unstable();
+        let want: Vec<u64> = (1..=u64::try_from(2 * EACH).unwrap()).collect();
+        assert_eq!(seqs, want, "gap-free, no duplicate");
+        let ctx = send_context(r, conv).await;
+        for (me, other) in [(a, b), (b, a)] {
+            let marker = ctx
+                .conversation
+                .participant(me)
+                .unwrap()
+                .last_read_sequence
+                .get();
+            let want = sent
+                .iter()
+                .filter(|&&(c, s, seq)| c == conv && s == other && seq > marker)
+                .count();
+            let got = r.conversations.unread_count(conv, me).await.unwrap();
+            assert_eq!(
+                got,
+                u64::try_from(want).unwrap(),
+                "unread after marker {marker}"
+            );
+        }
+    }
 }
