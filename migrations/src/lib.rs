@@ -26,6 +26,7 @@ mod m20261125_000005_create_blocks;
 mod m20261125_000006_create_mutes;
 mod m20261126_000007_add_context_version;
 mod m20261126_000008_add_unread_count;
+mod m20261126_000009_hot_conversation_updates;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_mutes::Migration),
             Box::new(m20261126_000007_add_context_version::Migration),
             Box::new(m20261126_000008_add_unread_count::Migration),
+            Box::new(m20261126_000009_hot_conversation_updates::Migration),
         ]
     }
 }

@@ -65,6 +65,9 @@ impl std::fmt::Debug for StoreConfig {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged on its way out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Opens a connection pool. SQLite databases get WAL journaling and a busy timeout, so that
 /// concurrent writers wait for each other instead of failing; an in-memory SQLite database is
 /// held on exactly one connection (it disappears with its last connection).
@@ -77,6 +80,10 @@ pub async fn connect(cfg: &StoreConfig) -> Result<DatabaseConnection, StoreError
         .min_connections(cfg.min_connections.min(cfg.max_connections))
         .acquire_timeout(cfg.acquire_timeout)
         .connect_timeout(cfg.connect_timeout)
+        // sqlx pings every connection it hands out by default: a second round trip for each
+        // query. Only a connection idle this long (the one a restarted server or a proxy may
+        // have dropped) is pinged first.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     if cfg.is_sqlite_memory() {
         opts.max_connections(1)

@@ -172,3 +172,11 @@ fn test_database_urls_keep_the_server_and_swap_the_database() {
         assert_eq!(with_database(url, "x"), want);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fills_unread_counts_for_messages_stored_before_the_migration() {
+    with_postgres(|db| async move {
+        support::unread_counts_are_filled_for_existing_messages(&db).await;
+    })
+    .await;
+}

@@ -74,3 +74,9 @@ async fn a_closed_pool_is_reported_unavailable_not_internal() {
     let err = r.users.find_user(UserId::new(Uuid::new_v4())).await;
     assert!(matches!(err, Err(RepoError::Unavailable(_))), "{err:?}");
 }
+
+#[tokio::test]
+async fn sqlite_fills_unread_counts_for_messages_stored_before_the_migration() {
+    let (_dir, db) = sqlite_file().await;
+    support::unread_counts_are_filled_for_existing_messages(&db).await;
+}

@@ -54,12 +54,17 @@ impl Row {
 
 /// The statement for `rows` (`$1`, a JSON array); `skip_resends` leaves out the messages
 /// whose id or client sequence is already stored.
+///
+/// Written for the plan: `= ANY(ARRAY(…))` finds the conversations by their primary key (an
+/// `IN (SELECT …)` over a function's rows, which the planner guesses at 100, becomes a
+/// sequential scan), and the client-sequence check has no `OR`, so that it stays an anti-join
+/// on the unique index (a null client sequence equals nothing, so it is never a resend).
 fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
     let skip = if skip_resends {
         " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = i.id) \
-         AND (i.client_sequence IS NULL OR NOT EXISTS (SELECT 1 FROM messages m \
+         AND NOT EXISTS (SELECT 1 FROM messages m \
          WHERE m.conversation_id = i.conversation_id AND m.sender_id = i.sender_id \
-         AND m.sender_device_id = i.device AND m.client_sequence = i.client_sequence))"
+         AND m.sender_device_id = i.device AND m.client_sequence = i.client_sequence)"
     } else {
         ""
     };
@@ -68,7 +73,7 @@ fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
          conversation_id uuid, sender_id uuid, device text, client_sequence int8, content text, \
          client_timestamp int8, created_at timestamptz, expected int8)), \
          locked AS (SELECT c.id, c.last_sequence, c.context_version FROM conversations c \
-         WHERE c.id IN (SELECT conversation_id FROM input) ORDER BY c.id FOR UPDATE), \
+         WHERE c.id = ANY(ARRAY(SELECT conversation_id FROM input)) ORDER BY c.id FOR UPDATE), \
          accepted AS (SELECT i.*, l.last_sequence + 1 AS seq FROM input i \
          JOIN locked l ON l.id = i.conversation_id \
          WHERE (i.expected IS NULL OR l.context_version = i.expected){skip}), \

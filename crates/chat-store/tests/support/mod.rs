@@ -120,3 +120,96 @@ pub async fn migrated(db: &DatabaseConnection) -> Repositories {
     migrate(db).await.unwrap();
     repositories(db)
 }
+
+/// The migration that keeps unread counts fills them for messages stored before it: undo it
+/// (and the later ones), store messages the way the old schema did, migrate up again, and
+/// compare each participant's count with the messages others sent after their marker.
+pub async fn unread_counts_are_filled_for_existing_messages(db: &DatabaseConnection) {
+    use chat_migrations::{Migrator, MigratorTrait};
+    use uuid::Uuid;
+
+    migrate(db).await.unwrap();
+    let later = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261126_000008_add_unread_count")
+        .expect("the migration exists");
+    Migrator::down(db, Some(u32::try_from(later + 1).unwrap()))
+        .await
+        .unwrap();
+    let probe = db
+        .execute_unprepared("SELECT unread_count FROM participants")
+        .await;
+    assert!(probe.is_err(), "the column is gone after down");
+
+    let backend = db.get_database_backend();
+    // Ids bound as values (each backend stores uuids its own way); `?` numbered for PostgreSQL.
+    let run = |sql: &str, values: Vec<sea_orm::Value>| {
+        let mut numbered = String::new();
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' && backend == sea_orm::DbBackend::Postgres {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            } else {
+                numbered.push(c);
+            }
+        }
+        let stmt = sea_orm::Statement::from_sql_and_values(backend, numbered, values);
+        async move { db.execute_raw(stmt).await.unwrap() }
+    };
+    let (ada, bob, conv) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let at = "'2026-11-26T08:00:00.000Z'";
+    run(
+        &format!(
+            "INSERT INTO users (id, name, created_at) VALUES (?, NULL, {at}), (?, NULL, {at})"
+        ),
+        vec![ada.into(), bob.into()],
+    )
+    .await;
+    run(
+        &format!(
+            "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence) \
+             VALUES (?, 'one_to_one', 'k', {at}, 5)"
+        ),
+        vec![conv.into()],
+    )
+    .await;
+    // ada has read up to 1, bob up to 3.
+    run(
+        &format!(
+            "INSERT INTO participants (conversation_id, user_id, joined_at, last_read_sequence) \
+             VALUES (?, ?, {at}, 1), (?, ?, {at}, 3)"
+        ),
+        vec![conv.into(), ada.into(), conv.into(), bob.into()],
+    )
+    .await;
+    // Sequences 1..=5: ada, bob, ada, bob, ada.
+    for seq in 1..=5 {
+        let sender = if seq % 2 == 1 { ada } else { bob };
+        run(
+            &format!(
+                "INSERT INTO messages (id, conversation_id, sender_id, sender_device_id, \
+                 server_sequence, content, created_at) VALUES (?, ?, ?, 'd1', {seq}, 'm', {at})"
+            ),
+            vec![Uuid::new_v4().into(), conv.into(), sender.into()],
+        )
+        .await;
+    }
+
+    migrate(db).await.unwrap();
+    let counts = repositories(db);
+    use chat_domain::{ConversationId, UserId, ports::ConversationRepository};
+    let conv = ConversationId::new(conv);
+    // ada: bob's messages after 1 are 2 and 4; bob: ada's after 3 is 5.
+    let ada_unread = counts
+        .conversations
+        .unread_count(conv, UserId::new(ada))
+        .await;
+    let bob_unread = counts
+        .conversations
+        .unread_count(conv, UserId::new(bob))
+        .await;
+    assert_eq!(ada_unread.unwrap(), 2);
+    assert_eq!(bob_unread.unwrap(), 1);
+}
