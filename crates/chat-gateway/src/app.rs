@@ -242,7 +242,8 @@ impl App {
         let policies = policies(&settings);
         let services = Services::new(ports, policies);
 
-        // Half the database pool for connects and disconnects; the rest stays for sends.
+        // Half the database pool for connects, a quarter for disconnects; the rest stays for
+        // sends.
         let admission = usize::try_from(settings.database_max_connections / 2).unwrap_or(1);
         let sockets = SocketState::new(services.clone(), policies.content, clock)
             .with_allowed_origins(settings.cors_origins.clone())

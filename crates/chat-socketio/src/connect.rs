@@ -258,7 +258,7 @@ async fn on_disconnect<A: Adapter>(
     let mut registered = user.registered.subscribe();
     let _ = tokio::time::timeout(Duration::from_secs(10), registered.wait_for(|r| *r)).await;
     state.services.typing.clear_socket(&user.socket_id).await;
-    let _turn = state.admit().await;
+    let _turn = state.depart().await;
     // A heartbeat timeout or a transport error is noticed late: the connection may have been
     // dead for a while, so resume goes back further.
     let departure = match reason {

@@ -27,8 +27,11 @@ pub struct SocketState {
     pub(crate) drain: Arc<Drain>,
     /// Cross-origin pages allowed to connect (`CHAT_CORS_ORIGINS`), besides the same origin.
     pub(crate) allowed_origins: Arc<[String]>,
-    /// Connects and disconnects doing storage work at once (see [`Self::with_admission`]).
+    /// Connects doing storage work at once (see [`Self::with_admission`]).
     pub(crate) admission: Arc<Semaphore>,
+    /// Disconnects doing storage work at once, apart from connects (see
+    /// [`Self::with_admission`]).
+    pub(crate) departures: Arc<Semaphore>,
 }
 
 /// How long a connect waits for admission before it is refused `unavailable`.
@@ -51,25 +54,34 @@ impl SocketState {
             drain: Arc::new(Drain::default()),
             allowed_origins: Arc::from(Vec::new()),
             admission: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+            departures: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         }
     }
 
-    /// Lets at most `concurrent` connects and disconnects do their storage work at once; the
-    /// others queue (a connect at most 10 s, then `unavailable`). In a reconnect storm this
-    /// keeps the database pool for sends, and handshakes queue instead of failing on the
-    /// pool's acquire timeout.
+    /// Lets at most `concurrent` connects do their storage work at once, and apart from them
+    /// at most half as many disconnects (at least one); the others queue (a connect at most
+    /// 10 s, then `unavailable`). In a reconnect storm this keeps the database pool for sends,
+    /// handshakes queue instead of failing on the pool's acquire timeout, and the clients
+    /// coming back do not wait behind the disconnects of their old sockets (which then find
+    /// the device back and have less to do).
     #[must_use]
     pub fn with_admission(mut self, concurrent: usize) -> Self {
         self.admission = Arc::new(Semaphore::new(concurrent.max(1)));
+        self.departures = Arc::new(Semaphore::new((concurrent / 2).max(1)));
         self
     }
 
-    /// Waits (at most 10 s) for a turn to do connect or disconnect work; `None` when none came.
+    /// Waits (at most 10 s) for a turn to do connect work; `None` when none came.
     pub(crate) async fn admit(&self) -> Option<OwnedSemaphorePermit> {
         tokio::time::timeout(ADMISSION_WAIT, self.admission.clone().acquire_owned())
             .await
             .ok()?
             .ok()
+    }
+
+    /// Waits for a turn to do disconnect work (disconnects are never refused).
+    pub(crate) async fn depart(&self) -> Option<OwnedSemaphorePermit> {
+        self.departures.clone().acquire_owned().await.ok()
     }
 
     /// Lets pages of these origins (`https://app.example.com`) connect, besides the same origin.
