@@ -10,6 +10,7 @@
 //! - `connect`: middleware, connect/disconnect handlers, token expiry.
 //! - `send`: the per-socket send queue (order, `clientSequence` reordering).
 //! - `events`: the other events' handlers.
+//! - `handshake`: the handshake request copied out of hyper's read buffer.
 //! - `reply`: payload extraction and the one way an event is answered.
 //! - `dto`, `wire_time`: payloads in and out.
 //! - `error`: the mapping from service errors to the contract's codes.
@@ -19,6 +20,7 @@ mod connect;
 mod dto;
 mod error;
 mod events;
+mod handshake;
 mod metrics;
 pub mod names;
 mod publisher;
@@ -171,6 +173,10 @@ pub async fn mount(
             (router.layer(layer), Handle::Redis(io))
         }
     };
+    // Outside socketioxide's layer: it sees the request with its own copies of the URI and headers.
+    let router = router.layer(axum::middleware::map_request(
+        handshake::detach_from_read_buffer,
+    ));
     publisher.attach(handle.clone());
     Ok((router, SocketServer { handle, state }))
 }
