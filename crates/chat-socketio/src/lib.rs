@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! - `names`: event and room names, spelled once.
-//! - `connect`: middleware, connect/disconnect handlers, token expiry.
+//! - `connect`: middleware, connect/disconnect handlers.
+//! - `expiry`: token expiry, watched by one task for every socket.
 //! - `send`: the per-socket send queue (order, `clientSequence` reordering).
 //! - `events`: the other events' handlers.
 //! - `handshake`: the handshake request copied out of hyper's read buffer.
@@ -20,6 +21,7 @@ mod connect;
 mod dto;
 mod error;
 mod events;
+mod expiry;
 mod handshake;
 mod metrics;
 pub mod names;
@@ -96,6 +98,8 @@ type RedisRooms = FredAdapter<Emitter>;
 pub struct SocketServer {
     handle: Handle,
     state: SocketState,
+    /// The task that disconnects sockets whose token lapsed.
+    expiry: tokio::task::AbortHandle,
 }
 
 #[derive(Clone)]
@@ -152,14 +156,15 @@ pub async fn mount(
     publisher: &SocketIoEventPublisher,
 ) -> Result<(axum::Router, SocketServer), MountError> {
     let built = builder(config, state.clone());
-    let (router, handle) = match rooms {
+    let (router, handle, expiry) = match rooms {
         Rooms::Local => {
             let (layer, io) = built.build_layer();
             io.ns(
                 names::NAMESPACE,
                 connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
             );
-            (router.layer(layer), Handle::Local(io))
+            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
+            (router.layer(layer), Handle::Local(io), expiry)
         }
         Rooms::Redis(adapter) => {
             let (layer, io) = built.with_adapter::<RedisRooms>(adapter).build_layer();
@@ -170,7 +175,8 @@ pub async fn mount(
             )
             .await
             .map_err(|e| MountError::Rooms(e.to_string()))?;
-            (router.layer(layer), Handle::Redis(io))
+            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
+            (router.layer(layer), Handle::Redis(io), expiry)
         }
     };
     // Outside socketioxide's layer: it sees the request with its own copies of the URI and headers.
@@ -178,7 +184,15 @@ pub async fn mount(
         handshake::detach_from_read_buffer,
     ));
     publisher.attach(handle.clone());
-    Ok((router, SocketServer { handle, state }))
+    let expiry = expiry.abort_handle();
+    Ok((
+        router,
+        SocketServer {
+            handle,
+            state,
+            expiry,
+        },
+    ))
 }
 
 impl SocketServer {
@@ -188,6 +202,7 @@ impl SocketServer {
             Handle::Local(io) => io.close().await,
             Handle::Redis(io) => io.close().await,
         }
+        self.expiry.abort();
     }
 
     /// Keeps this node's connections counted in a presence store shared by several nodes:
@@ -257,7 +272,7 @@ fn connections<A: Adapter>(io: &SocketIo<A>) -> Vec<(UserId, SocketId, LiveCheck
         .into_iter()
         .filter_map(|s| {
             let user = s.extensions.get::<Arc<state::SocketUser<A>>>()?;
-            if !*user.registered.borrow() {
+            if !user.is_registered() {
                 return None;
             }
             let live: LiveCheck = Box::new(move || s.connected());
