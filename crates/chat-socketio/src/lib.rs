@@ -72,6 +72,9 @@ impl Default for SocketConfig {
 /// Packets queued for one socket before more are dropped for it.
 const SEND_BUFFER_PACKETS: usize = 1_024;
 
+/// Each socket's WebSocket read buffer: chat events are a few hundred bytes.
+const WS_READ_BUFFER_BYTES: usize = 1_024;
+
 /// Where Socket.IO rooms live.
 pub enum Rooms {
     /// In this process: one node.
@@ -134,6 +137,8 @@ fn builder(config: SocketConfig, state: SocketState) -> SocketIoBuilder {
         .ws_max_message_size(config.max_message_bytes)
         // The frame limit too: tungstenite reads a whole frame before the message limit applies.
         .ws_max_frame_size(config.max_message_bytes)
+        // Allocated up front for every socket (default 4 KiB); a larger frame grows it as needed.
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .with_parser(ParserConfig::common().max_incoming_binary_buf_size(config.max_message_bytes))
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
