@@ -1,4 +1,4 @@
-//! Connect middleware, connect and disconnect handlers, and token expiry.
+//! Connect middleware, connect and disconnect handlers.
 //!
 //! Everything that can refuse a connection, and every handler registration, happens in the
 //! middleware, which socketioxide runs *before* it sends the CONNECT ack: so no event a client
@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chat_domain::{
     ConversationId, DeviceId, ServerSequence, SocketId,
-    ports::{TOKEN_LEEWAY_SECS, TokenError},
+    ports::TokenError,
     service::{AuthError, ConnectRequest, Departure},
 };
 use serde::Serialize;
@@ -19,15 +19,12 @@ use socketioxide::{
     extract::{Extension, SocketRef, State, TryData},
     socket::DisconnectReason,
 };
-use tokio::sync::{mpsc, watch};
 
 use crate::{
     dto::{HandshakeAuth, ReceivedOut, unread_map},
     events, metrics,
     names::{conversation_room, device_room, outbound, socket_room, user_room},
-    send::SendActor,
     state::{SocketState, SocketUser},
-    wire_time,
 };
 
 /// Why a handshake was refused: the `connect_error` message is the code.
@@ -132,29 +129,24 @@ pub(crate) async fn authenticate<A: Adapter>(
         })?;
 
     // Nothing below can refuse the connection.
-    let (sends, queue) = mpsc::unbounded_channel();
-    let user = Arc::new(SocketUser {
-        user_id: principal.user_id,
+    let user = Arc::new(SocketUser::<A>::new(
+        principal.user_id,
         device_id,
-        socket_id: SocketId::new(s.id.to_string()),
-        rooms,
+        SocketId::new(s.id.to_string()),
         last_sequences,
-        expires_at: watch::Sender::new(principal.expires_at),
-        registered: watch::Sender::new(false),
-        sends,
-    });
+        principal.expires_at,
+    ));
     let mut joined = vec![
         user_room(user.user_id),
         device_room(user.user_id, &user.device_id),
         socket_room(&user.socket_id),
     ];
-    joined.extend(user.rooms.iter().map(|c| conversation_room(*c)));
+    joined.extend(rooms.iter().map(|c| conversation_room(*c)));
     s.join(joined);
-    s.extensions.insert(user.clone());
+    s.extensions.insert(user);
     events::register(&s);
     s.on_disconnect(on_disconnect::<A>);
-    tokio::spawn(SendActor::new(s.clone(), state.clone(), &user).run(queue));
-    tokio::spawn(expire_token(s.clone(), state, user.expires_at.subscribe()));
+    state.expiries.watch(s.id, principal.expires_at);
     Ok(())
 }
 
@@ -193,7 +185,7 @@ pub(crate) async fn on_connect<A: Adapter>(
         user_id: user.user_id,
         device_id: user.device_id.clone(),
         socket_id: user.socket_id.clone(),
-        last_sequences: user.last_sequences.clone(),
+        last_sequences: user.take_last_sequences(),
     };
     // The socket is accepted: without a turn within 10 s it registers anyway.
     let turn = state.admit().await;
@@ -231,13 +223,13 @@ pub(crate) async fn on_connect<A: Adapter>(
             if let Err(error) = sent {
                 tracing::warn!(error = %error, user.id = %user.user_id, "greeting a socket failed");
             }
-            user.registered.send_replace(true);
+            user.set_registered();
         }
         Err(error) => {
             tracing::warn!(error = %error, user.id = %user.user_id, "registering a session failed");
             let failure = crate::error::Failure::from(error);
             let _ = s.emit(outbound::error(failure.code.as_str()), &failure.ack());
-            user.registered.send_replace(true);
+            user.set_registered();
             let _ = s.disconnect();
         }
     }
@@ -254,9 +246,9 @@ async fn on_disconnect<A: Adapter>(
     };
     metrics::socket_connected(-1.0);
     tracing::debug!(user.id = %user.user_id, ?reason, "socket left");
+    state.expiries.forget(s.id, user.expires_at());
     // The session must be registered before it is forgotten, or presence would stay online.
-    let mut registered = user.registered.subscribe();
-    let _ = tokio::time::timeout(Duration::from_secs(10), registered.wait_for(|r| *r)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), user.registration()).await;
     state.services.typing.clear_socket(&user.socket_id).await;
     let _turn = state.depart().await;
     // A heartbeat timeout or a transport error is noticed late: the connection may have been
@@ -281,49 +273,5 @@ async fn on_disconnect<A: Adapter>(
         .await
     {
         tracing::warn!(error = %error, user.id = %user.user_id, "recording a disconnect failed");
-    }
-}
-
-#[derive(Serialize)]
-struct ExpiredOut {
-    code: &'static str,
-    message: &'static str,
-    event: &'static str,
-    timestamp: String,
-}
-
-/// Disconnects the socket when its token expires (past the leeway) without a refresh.
-async fn expire_token<A: Adapter>(
-    s: SocketRef<A>,
-    state: SocketState,
-    mut expiry: watch::Receiver<chat_domain::Timestamp>,
-) {
-    // The same leeway as verification: a token accepted at the handshake is not expired here.
-    let leeway_ms = i64::try_from(TOKEN_LEEWAY_SECS * 1_000).unwrap_or(i64::MAX);
-    loop {
-        let at = expiry.borrow_and_update().plus_millis(leeway_ms);
-        let ms = at.millis_since(state.clock.now()).max(0);
-        let wait = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-        tokio::select! {
-            changed = expiry.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            () = tokio::time::sleep(wait) => {
-                if !s.connected() {
-                    return;
-                }
-                let out = ExpiredOut {
-                    code: "token_expired",
-                    message: "the token expired",
-                    event: crate::names::inbound::AUTH,
-                    timestamp: wire_time::format(state.clock.now()),
-                };
-                let _ = s.emit(outbound::error("unauthorized"), &out);
-                let _ = s.disconnect();
-                return;
-            }
-        }
     }
 }

@@ -360,7 +360,9 @@ async fn on_auth<A: Adapter>(
     handle(s, ack, &state, inbound::AUTH, payload, async |p: AuthIn| {
         match state.services.sessions.refresh(me.user_id, &p.token).await {
             Ok(principal) => {
-                me.expires_at.send_replace(principal.expires_at);
+                let before = me.set_expires_at(principal.expires_at);
+                state.expiries.forget(socket.id, before);
+                state.expiries.watch(socket.id, principal.expires_at);
                 Ok(AuthAckOut {
                     user_id: principal.user_id.to_string(),
                     expires_at: wire_time::format(principal.expires_at),

@@ -7,9 +7,11 @@
 //!
 //! # Layout
 //! - `names`: event and room names, spelled once.
-//! - `connect`: middleware, connect/disconnect handlers, token expiry.
+//! - `connect`: middleware, connect/disconnect handlers.
+//! - `expiry`: token expiry, watched by one task for every socket.
 //! - `send`: the per-socket send queue (order, `clientSequence` reordering).
 //! - `events`: the other events' handlers.
+//! - `handshake`: the handshake request copied out of hyper's read buffer.
 //! - `reply`: payload extraction and the one way an event is answered.
 //! - `dto`, `wire_time`: payloads in and out.
 //! - `error`: the mapping from service errors to the contract's codes.
@@ -19,6 +21,8 @@ mod connect;
 mod dto;
 mod error;
 mod events;
+mod expiry;
+mod handshake;
 mod metrics;
 pub mod names;
 mod publisher;
@@ -68,6 +72,9 @@ impl Default for SocketConfig {
 /// Packets queued for one socket before more are dropped for it.
 const SEND_BUFFER_PACKETS: usize = 1_024;
 
+/// Each socket's WebSocket read buffer: chat events are a few hundred bytes.
+const WS_READ_BUFFER_BYTES: usize = 1_024;
+
 /// Where Socket.IO rooms live.
 pub enum Rooms {
     /// In this process: one node.
@@ -94,6 +101,8 @@ type RedisRooms = FredAdapter<Emitter>;
 pub struct SocketServer {
     handle: Handle,
     state: SocketState,
+    /// The task that disconnects sockets whose token lapsed.
+    expiry: tokio::task::AbortHandle,
 }
 
 #[derive(Clone)]
@@ -128,6 +137,8 @@ fn builder(config: SocketConfig, state: SocketState) -> SocketIoBuilder {
         .ws_max_message_size(config.max_message_bytes)
         // The frame limit too: tungstenite reads a whole frame before the message limit applies.
         .ws_max_frame_size(config.max_message_bytes)
+        // Allocated up front for every socket (default 4 KiB); a larger frame grows it as needed.
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .with_parser(ParserConfig::common().max_incoming_binary_buf_size(config.max_message_bytes))
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
@@ -150,14 +161,15 @@ pub async fn mount(
     publisher: &SocketIoEventPublisher,
 ) -> Result<(axum::Router, SocketServer), MountError> {
     let built = builder(config, state.clone());
-    let (router, handle) = match rooms {
+    let (router, handle, expiry) = match rooms {
         Rooms::Local => {
             let (layer, io) = built.build_layer();
             io.ns(
                 names::NAMESPACE,
                 connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
             );
-            (router.layer(layer), Handle::Local(io))
+            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
+            (router.layer(layer), Handle::Local(io), expiry)
         }
         Rooms::Redis(adapter) => {
             let (layer, io) = built.with_adapter::<RedisRooms>(adapter).build_layer();
@@ -168,11 +180,24 @@ pub async fn mount(
             )
             .await
             .map_err(|e| MountError::Rooms(e.to_string()))?;
-            (router.layer(layer), Handle::Redis(io))
+            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
+            (router.layer(layer), Handle::Redis(io), expiry)
         }
     };
+    // Outside socketioxide's layer: it sees the request with its own copies of the URI and headers.
+    let router = router.layer(axum::middleware::map_request(
+        handshake::detach_from_read_buffer,
+    ));
     publisher.attach(handle.clone());
-    Ok((router, SocketServer { handle, state }))
+    let expiry = expiry.abort_handle();
+    Ok((
+        router,
+        SocketServer {
+            handle,
+            state,
+            expiry,
+        },
+    ))
 }
 
 impl SocketServer {
@@ -182,6 +207,7 @@ impl SocketServer {
             Handle::Local(io) => io.close().await,
             Handle::Redis(io) => io.close().await,
         }
+        self.expiry.abort();
     }
 
     /// Keeps this node's connections counted in a presence store shared by several nodes:
@@ -251,7 +277,7 @@ fn connections<A: Adapter>(io: &SocketIo<A>) -> Vec<(UserId, SocketId, LiveCheck
         .into_iter()
         .filter_map(|s| {
             let user = s.extensions.get::<Arc<state::SocketUser<A>>>()?;
-            if !*user.registered.borrow() {
+            if !user.is_registered() {
                 return None;
             }
             let live: LiveCheck = Box::new(move || s.connected());

@@ -69,7 +69,7 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
                         received,
                         _in_flight: in_flight,
                     });
-                    match user.sends.send(job) {
+                    match user.sends(s, &state).send(job) {
                         Ok(()) => return Ok(Self),
                         Err(mpsc::error::SendError(job)) => {
                             Some((job.ack, "the socket is closing"))

@@ -199,7 +199,7 @@ pub async fn unread_counts_are_filled_for_existing_messages(db: &DatabaseConnect
 
     migrate(db).await.unwrap();
     let counts = repositories(db);
-    use chat_domain::{ConversationId, UserId, ports::ConversationRepository};
+    use chat_domain::{ConversationId, UserId};
     let conv = ConversationId::new(conv);
     // ada: bob's messages after 1 are 2 and 4; bob: ada's after 3 is 5.
     let ada_unread = counts
