@@ -17,6 +17,7 @@ pub(super) async fn run(r: &Repositories) {
     checked_writers_get_gap_free_sequences_and_exact_unread_counts(r).await;
     no_append_at_an_old_version_commits_after_a_racing_block(r).await;
     appends_across_conversations_with_resends_and_moving_markers_keep_counts_exact(r).await;
+    one_id_in_two_conversations_at_once_conflicts_and_spares_the_others(r).await;
 }
 
 /// One committed append.
@@ -265,4 +266,61 @@ async fn appends_across_conversations_with_resends_and_moving_markers_keep_count
             );
         }
     }
+}
+
+/// Appends racing in many conversations, two of them with the same message id: exactly one of
+/// the two is stored and the other is a conflict, and every other message is stored (an
+/// adapter that writes them in one statement must not lose the others to the collision).
+async fn one_id_in_two_conversations_at_once_conflicts_and_spares_the_others(r: &Repositories) {
+    const CONVERSATIONS: usize = 16;
+    // Not the first: an adapter that writes the first arrival at once and batches the rest gets
+    // both in one batch.
+    const SHARING: [usize; 2] = [5, 6];
+    let shared = super::fixtures::message_id();
+    let mut tasks = Vec::new();
+    for c in 0..CONVERSATIONS {
+        let (a, b) = (user(), user());
+        let conv = conversation(r, a, b, at(0)).await.id;
+        let v = version(r, conv).await;
+        let mut msg = new_message(conv, a, "race", at(1));
+        if SHARING.contains(&c) {
+            msg.id = shared;
+        }
+        let r = r.clone();
+        tasks.push(tokio::spawn(async move {
+            (c, r.messages.append_if_current(msg, v).await)
+        }));
+    }
+    let mut shared_outcomes = Vec::new();
+    for t in tasks {
+        let (c, outcome) = t.await.unwrap();
+        if SHARING.contains(&c) {
+            shared_outcomes.push(outcome);
+            continue;
+        }
+        match outcome {
+            Ok(CheckedAppend::Done {
+                outcome: AppendOutcome::Created(m),
+                ..
+            }) => assert_eq!(m.server_sequence.get(), 1),
+            other => panic!("conversation {c}: {other:?}"),
+        }
+    }
+    let created = shared_outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Ok(CheckedAppend::Done {
+                    outcome: AppendOutcome::Created(_),
+                    ..
+                })
+            )
+        })
+        .count();
+    let conflicts = shared_outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(chat_domain::RepoError::Conflict)))
+        .count();
+    assert_eq!((created, conflicts), (1, 1), "{shared_outcomes:?}");
 }
