@@ -69,6 +69,23 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     Ok(db)
 }
 
+/// On PostgreSQL, one more connection for the append writer (group commit), beside the pool.
+///
+/// # Errors
+/// When the database cannot be reached.
+async fn open_writer(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
+    let mut cfg = StoreConfig::new(settings.database_url.clone());
+    if cfg.is_sqlite() {
+        return Ok(None);
+    }
+    cfg.max_connections = 1;
+    cfg.acquire_timeout = settings.database_acquire_timeout;
+    let writer = chat_store::connect(&cfg)
+        .await
+        .context("CHAT_DATABASE_URL: cannot open the append writer's connection")?;
+    Ok(Some(writer))
+}
+
 fn verifier(settings: &Settings) -> anyhow::Result<JwtTokenVerifier> {
     let jwt = &settings.jwt;
     let algorithm: JwtAlgorithm = jwt
@@ -228,7 +245,10 @@ impl App {
         let ports = Ports {
             users: Arc::new(SqlUserRepository::new(db.clone())),
             conversations: Arc::new(SqlConversationRepository::new(db.clone())),
-            messages: Arc::new(SqlMessageRepository::new(db.clone())),
+            messages: Arc::new(match open_writer(&settings).await? {
+                Some(writer) => SqlMessageRepository::with_writer(db.clone(), writer),
+                None => SqlMessageRepository::new(db.clone()),
+            }),
             blocks: Arc::new(SqlBlockRepository::new(db.clone())),
             mutes: Arc::new(SqlMuteRepository::new(db.clone())),
             sessions: shared.sessions,

@@ -41,7 +41,9 @@ impl StoreConfig {
         }
     }
 
-    fn is_sqlite(&self) -> bool {
+    /// Whether the URL names a SQLite database.
+    #[must_use]
+    pub fn is_sqlite(&self) -> bool {
         self.url.starts_with("sqlite:")
     }
 

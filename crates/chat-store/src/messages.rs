@@ -49,6 +49,17 @@ impl SqlMessageRepository {
             db,
         }
     }
+
+    /// A repository over `db` whose grouped appends (PostgreSQL) go through `writer`, a pool
+    /// of its own (one connection is enough: one statement is in flight at a time), so that
+    /// they always reach the same, warm database backend.
+    #[must_use]
+    pub fn with_writer(db: DatabaseConnection, writer: DatabaseConnection) -> Self {
+        Self {
+            group: Arc::new(GroupCommit::new(writer)),
+            db,
+        }
+    }
 }
 
 #[async_trait::async_trait]

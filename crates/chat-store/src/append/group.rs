@@ -5,7 +5,8 @@
 //! everything queued (at most one message per conversation and [`MAX_BATCH`] in all; the rest
 //! waits for the next statement, in arrival order) and writes it. Nothing waits on a timer:
 //! with no other append in flight a message is written at once, alone; under load, batches
-//! grow with the time a statement takes. [`WRITERS`] statements may be in flight at once.
+//! grow with the time a statement takes. [`WRITERS`] statements may be in flight at once, on
+//! the connection pool given (the gateway gives a pool of one connection of its own).
 //! Every caller is answered only after its statement finished: stored (committed), or to be
 //! appended again on its own.
 
