@@ -52,15 +52,21 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// The pool's settings from the configuration.
+fn store_config(settings: &Settings) -> StoreConfig {
+    StoreConfig {
+        max_connections: settings.database_max_connections,
+        acquire_timeout: settings.database_acquire_timeout,
+        ..StoreConfig::new(settings.database_url.clone())
+    }
+}
+
 /// Opens the database and applies migrations.
 ///
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let mut cfg = StoreConfig::new(settings.database_url.clone());
-    cfg.max_connections = settings.database_max_connections;
-    cfg.acquire_timeout = settings.database_acquire_timeout;
-    let db = chat_store::connect(&cfg)
+    let db = chat_store::connect(&store_config(settings))
         .await
         .context("CHAT_DATABASE_URL: cannot open the database")?;
     chat_store::migrate(&db)
@@ -74,12 +80,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 /// # Errors
 /// When the database cannot be reached.
 async fn open_writer(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
-    let mut cfg = StoreConfig::new(settings.database_url.clone());
+    let cfg = StoreConfig {
+        max_connections: 1,
+        ..store_config(settings)
+    };
     if cfg.is_sqlite() {
         return Ok(None);
     }
-    cfg.max_connections = 1;
-    cfg.acquire_timeout = settings.database_acquire_timeout;
     let writer = chat_store::connect(&cfg)
         .await
         .context("CHAT_DATABASE_URL: cannot open the append writer's connection")?;

@@ -24,12 +24,12 @@ use uuid::Uuid;
 use super::{Attempt, INSERT_COLUMNS, MessageValues, missed};
 use crate::mapping::RecipientRow;
 
-/// One message as the statement reads it: a row of its JSON input.
+/// One message as the statement reads it: a row of its JSON input, serialised once.
 #[derive(Debug)]
 pub(super) struct Row {
     pub(super) id: Uuid,
     pub(super) conversation: Uuid,
-    json: serde_json::Value,
+    json: String,
 }
 
 impl Row {
@@ -47,7 +47,8 @@ impl Row {
                 "client_timestamp": msg.client_timestamp.map(|t| t.millis()),
                 "created_at": msg.created_at.to_rfc3339(),
                 "expected": v.expected,
-            }),
+            })
+            .to_string(),
         }
     }
 }
@@ -93,8 +94,15 @@ fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
          FROM ins LEFT JOIN counted c ON c.message_id = ins.id \
          ORDER BY ins.id, c.user_id"
     );
-    let input = serde_json::Value::Array(rows.iter().map(|r| r.json.clone()).collect());
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![input.to_string().into()])
+    let mut input = String::from("[");
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 {
+            input.push(',');
+        }
+        input.push_str(&row.json);
+    }
+    input.push(']');
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![input.into()])
 }
 
 /// One row of the result: a stored message, with one other participant (or none).
