@@ -5,9 +5,13 @@
 //! whole life of the socket (`SocketRef::req_parts`). Each idle socket would so hold its
 //! connection's entire read buffer. Copying the URI and the headers into their own small
 //! allocations lets that buffer go once the connection is upgraded.
+//!
+//! axum's router also stores a clone of the URI in the request's extensions (`OriginalUri`)
+//! before any layer runs, and the extensions are part of the kept `Parts`: that copy is
+//! replaced too, or it alone holds the buffer.
 
 use axum::{
-    extract::Request,
+    extract::{OriginalUri, Request},
     http::{HeaderMap, HeaderValue, Uri},
 };
 
@@ -23,6 +27,9 @@ pub(crate) async fn detach_from_read_buffer(req: Request) -> Request {
     let (mut parts, body) = req.into_parts();
     parts.uri = own_uri(&parts.uri);
     parts.headers = own_headers(&parts.headers);
+    if let Some(OriginalUri(original)) = parts.extensions.get_mut::<OriginalUri>() {
+        *original = own_uri(original);
+    }
     Request::from_parts(parts, body)
 }
 
@@ -43,7 +50,7 @@ fn own_headers(headers: &HeaderMap) -> HeaderMap {
 
 #[cfg(test)]
 mod tests {
-    use axum::body::Body;
+    use axum::body::{Body, Bytes};
 
     use super::*;
 
@@ -67,5 +74,59 @@ mod tests {
         );
         let all: Vec<_> = req.headers().get_all("x-a").iter().collect();
         assert_eq!(all, ["1", "2"]);
+    }
+
+    /// Whether `part` lies inside `buffer`'s memory.
+    fn inside(buffer: &Bytes, part: &[u8]) -> bool {
+        let range = buffer.as_ptr_range();
+        range.contains(&part.as_ptr())
+    }
+
+    #[tokio::test]
+    async fn nothing_kept_points_into_the_read_buffer() {
+        // As hyper parses it: the URI and header values are slices of one read buffer, and
+        // axum's router has put a clone of the URI in the extensions.
+        let buffer =
+            Bytes::from(b"/socket.io/?EIO=4&transport=websocket&token=abc127.0.0.1:3000".to_vec());
+        let uri = Uri::from_maybe_shared(buffer.slice(..47)).unwrap_or_default();
+        let host = HeaderValue::from_maybe_shared(buffer.slice(47..))
+            .unwrap_or(HeaderValue::from_static(""));
+        let mut req = Request::builder()
+            .uri(uri.clone())
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap_or_default();
+        req.extensions_mut().insert(OriginalUri(uri));
+        assert!(
+            inside(&buffer, req.uri().path().as_bytes()),
+            "the set-up shares the buffer"
+        );
+
+        let req = detach_from_read_buffer(req).await;
+
+        assert_eq!(req.uri().path(), "/socket.io/");
+        assert!(!inside(&buffer, req.uri().path().as_bytes()));
+        assert!(!inside(
+            &buffer,
+            req.uri().query().unwrap_or_default().as_bytes()
+        ));
+        let host = req
+            .headers()
+            .get("host")
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        assert_eq!(host, b"127.0.0.1:3000");
+        assert!(!inside(&buffer, host));
+        let original = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map(|o| o.0.clone())
+            .unwrap_or_default();
+        assert_eq!(original.path(), "/socket.io/");
+        assert!(!inside(&buffer, original.path().as_bytes()));
+        assert!(!inside(
+            &buffer,
+            original.query().unwrap_or_default().as_bytes()
+        ));
     }
 }
