@@ -10,6 +10,11 @@ const SECRET: &str = "chat-bench-smoke-secret-0123";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_run_passes_against_an_in_process_gateway() {
+    // The gateway's warnings (why a send was answered `unavailable`, say) in the test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
     let env: BTreeMap<String, String> = [

@@ -80,3 +80,70 @@ async fn sqlite_fills_unread_counts_for_messages_stored_before_the_migration() {
     let (_dir, db) = sqlite_file().await;
     support::unread_counts_are_filled_for_existing_messages(&db).await;
 }
+
+/// Many sends at once on a small pool: SQLite takes one writer at a time, so appends take
+/// turns on the node instead of each holding a pooled connection while it waits for the
+/// database's write lock (which starved the pool and timed sends out as `unavailable`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
+    use chat_domain::{
+        ConversationId, DeviceId, MessageContent, MessageId, NewMessage, OneToOnePair, Timestamp,
+        message::AppendOutcome,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let cfg = StoreConfig {
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_millis(250),
+        ..StoreConfig::new(format!("sqlite://{}?mode=rwc", path.display()))
+    };
+    let db = connect(&cfg).await.unwrap();
+    let r = migrated(&db).await;
+    let now = Timestamp::from_millis(1_769_509_800_000);
+    let mut conversations = Vec::new();
+    for _ in 0..8 {
+        let (ada, bob) = (UserId::new(Uuid::new_v4()), UserId::new(Uuid::new_v4()));
+        let (conv, _) = r
+            .conversations
+            .find_or_create_one_to_one(
+                OneToOnePair::new(ada, bob).unwrap(),
+                ConversationId::new(Uuid::new_v4()),
+                now,
+            )
+            .await
+            .unwrap();
+        conversations.push((conv.id, ada));
+    }
+    let sends = (0..240).map(|n| {
+        let (conversation_id, sender_id) = conversations[n % conversations.len()];
+        let messages = r.messages.clone();
+        tokio::spawn(async move {
+            messages
+                .append(NewMessage {
+                    id: MessageId::new(Uuid::new_v4()),
+                    conversation_id,
+                    sender_id,
+                    sender_device_id: DeviceId::new("d1").unwrap(),
+                    client_sequence: None,
+                    content: MessageContent::from_trusted(format!("burst {n}")),
+                    client_timestamp: None,
+                    created_at: now,
+                })
+                .await
+        })
+    });
+    let mut failed = Vec::new();
+    for send in sends.collect::<Vec<_>>() {
+        let outcome = send.await.unwrap();
+        if !matches!(outcome, Ok(AppendOutcome::Created(_))) {
+            failed.push(outcome);
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} not stored: {:?}",
+        failed.len(),
+        failed.first()
+    );
+}
