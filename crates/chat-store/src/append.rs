@@ -79,6 +79,7 @@ pub(crate) async fn append(
             Reply::Alone => postgres::attempt(db, &postgres::Row::new(&msg, &values)).await,
         }
     } else {
+        let _turn = group.sqlite_turn().await;
         retry_busy(|| in_transaction(db, &msg, &values)).await
     };
     match attempt {

@@ -13,7 +13,8 @@
 //! statements may be in flight at once, on the connection pool given (the gateway gives a pool
 //! of one connection of its own).
 //! Every caller is answered only after its statement finished: stored (committed), or to be
-//! appended again on its own.
+//! appended again on its own. On SQLite there is no batch: appends take turns, one at a time
+//! per node ([`GroupCommit::sqlite_turn`]).
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -105,6 +106,11 @@ pub(crate) struct GroupCommit {
     pace: Mutex<Pace>,
     /// Signalled when the queue reaches [`GATHER_TARGET`].
     gathered: Notify,
+    /// SQLite has one writer at a time, so its appends take turns here (in arrival order),
+    /// and only the one whose turn it is holds a pooled connection. Otherwise a burst of sends
+    /// each waits for the pool (or, holding a connection, for the database's write lock) and
+    /// the pool's acquire timeout answers them `unavailable`.
+    sqlite_turns: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -121,6 +127,7 @@ impl GroupCommit {
             writers: Arc::new(Semaphore::new(WRITERS)),
             pace: Mutex::new(Pace::default()),
             gathered: Notify::new(),
+            sqlite_turns: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -141,6 +148,12 @@ impl GroupCommit {
         // A writer that went away without answering (it panicked) leaves the caller to
         // append on its own.
         answer.await.unwrap_or(Reply::Alone)
+    }
+
+    /// Waits for this node's turn to write an append to SQLite; the turn lasts as long as the
+    /// guard.
+    pub(super) async fn sqlite_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.sqlite_turns.lock().await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
