@@ -82,8 +82,8 @@ async fn sqlite_fills_unread_counts_for_messages_stored_before_the_migration() {
 }
 
 /// Many sends at once on a small pool: SQLite takes one writer at a time, so appends take
-/// turns on the node instead of each holding a pooled connection while it waits for the
-/// database's write lock (which starved the pool and timed sends out as `unavailable`).
+/// turns on the node instead of each waiting for a pooled connection and then the write lock
+/// (under CPU load, a third or more of them timed out acquiring and were `unavailable`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
     use chat_domain::{
