@@ -241,9 +241,10 @@ impl GroupCommit {
                 Vec::new()
             }
         };
+        // By conversation: one message each in a batch, whereas two may share an id.
         let mut stored: std::collections::HashMap<Uuid, Attempt> = stored.into_iter().collect();
         for q in batch {
-            let reply = match stored.remove(&q.row.id) {
+            let reply = match stored.remove(&q.row.conversation) {
                 Some(attempt) => Reply::Done(Ok(attempt)),
                 None => Reply::Alone,
             };

@@ -29,7 +29,6 @@ use crate::mapping::RecipientRow;
 /// One message as the statement reads it: a row of its JSON input, serialised once.
 #[derive(Debug)]
 pub(super) struct Row {
-    pub(super) id: Uuid,
     pub(super) conversation: Uuid,
     json: String,
 }
@@ -37,7 +36,6 @@ pub(super) struct Row {
 impl Row {
     pub(super) fn new(msg: &NewMessage, v: &MessageValues) -> Self {
         Self {
-            id: msg.id.get(),
             conversation: msg.conversation_id.get(),
             json: json!({
                 "id": msg.id.get().to_string(),
@@ -93,10 +91,10 @@ fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
          AND p.left_at IS NULL \
          RETURNING ins.id AS message_id, p.user_id, p.last_read_sequence, p.last_read_at, \
          p.unread_count) \
-         SELECT ins.id AS message_id, ins.server_sequence AS seq, c.user_id, \
+         SELECT ins.conversation_id, ins.server_sequence AS seq, c.user_id, \
          c.last_read_sequence, c.last_read_at, c.unread_count AS unread \
          FROM ins LEFT JOIN counted c ON c.message_id = ins.id \
-         ORDER BY ins.id, c.user_id"
+         ORDER BY ins.conversation_id, c.user_id"
     );
     let mut input = String::from("[");
     for (n, row) in rows.iter().enumerate() {
@@ -112,7 +110,7 @@ fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
 /// One row of the result: a stored message, with one other participant (or none).
 #[derive(Debug, FromQueryResult)]
 struct AppendedRow {
-    message_id: Uuid,
+    conversation_id: Uuid,
     seq: i64,
     user_id: Option<Uuid>,
     last_read_sequence: Option<i64>,
@@ -121,7 +119,10 @@ struct AppendedRow {
 }
 
 /// Appends `rows` (distinct conversations) in one statement. Returns what was stored, by
-/// message id, in the order of the ids; a message missing from it was not stored.
+/// conversation (a batch holds one message per conversation), in the order of the
+/// conversations' ids; a message whose conversation is missing from it was not stored. Not by
+/// message id: two messages of one batch may share an id, and the one skipped must not be
+/// answered with the other's outcome.
 pub(super) async fn stored(
     db: &DatabaseConnection,
     rows: &[&Row],
@@ -142,11 +143,13 @@ pub(super) async fn stored(
             _ => None,
         };
         match out.last_mut() {
-            Some((id, Attempt::Stored { recipients, .. })) if *id == r.message_id => {
+            Some((conversation, Attempt::Stored { recipients, .. }))
+                if *conversation == r.conversation_id =>
+            {
                 recipients.extend(recipient);
             }
             _ => out.push((
-                r.message_id,
+                r.conversation_id,
                 Attempt::Stored {
                     seq: r.seq,
                     recipients: recipient.into_iter().collect(),

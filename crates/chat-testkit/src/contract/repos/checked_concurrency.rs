@@ -306,21 +306,22 @@ async fn one_id_in_two_conversations_at_once_conflicts_and_spares_the_others(r: 
             other => panic!("conversation {c}: {other:?}"),
         }
     }
-    let created = shared_outcomes
+    let created: Vec<_> = shared_outcomes
         .iter()
-        .filter(|o| {
-            matches!(
-                o,
-                Ok(CheckedAppend::Done {
-                    outcome: AppendOutcome::Created(_),
-                    ..
-                })
-            )
+        .filter_map(|o| match o {
+            Ok(CheckedAppend::Done {
+                outcome: AppendOutcome::Created(m),
+                ..
+            }) => Some(m.conversation_id),
+            _ => None,
         })
-        .count();
+        .collect();
     let conflicts = shared_outcomes
         .iter()
         .filter(|o| matches!(o, Err(chat_domain::RepoError::Conflict)))
         .count();
-    assert_eq!((created, conflicts), (1, 1), "{shared_outcomes:?}");
+    assert_eq!((created.len(), conflicts), (1, 1), "{shared_outcomes:?}");
+    // The one acknowledged as stored is the one stored, in its own conversation.
+    let stored = r.messages.find_message(shared).await.unwrap().unwrap();
+    assert_eq!(created, [stored.conversation_id], "{shared_outcomes:?}");
 }
