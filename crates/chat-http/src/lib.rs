@@ -13,7 +13,8 @@
 //! - [`auth`]: the [`AuthUser`] extractor (`Authorization: Bearer`).
 //! - [`error`]: [`ApiError`], the problem body, and the one mapping of every service error.
 //! - `extract`: JSON, query and path extractors whose rejections are `validation` problems.
-//! - [`dto`]: the wire shapes; [`time_format`]: RFC 3339 millisecond instants.
+//! - [`dto`]: the REST-only shapes (query strings, health); every other body is the
+//!   protocol's (`chat-protocol`), shared with the socket side.
 //! - `routes`: one module per group of routes; [`openapi`]: the document's fixed parts.
 
 pub mod auth;
@@ -24,11 +25,10 @@ mod middleware;
 pub mod openapi;
 mod routes;
 pub mod state;
-pub mod time_format;
 
 use axum::{Extension, Router, body::Bytes, extract::DefaultBodyLimit, middleware::from_fn};
 
-use crate::routes::health::OpenApiDocument;
+use crate::routes::health::ApiDocuments;
 pub use crate::{
     auth::AuthUser,
     error::{ApiError, ErrorCode, Problem},
@@ -41,22 +41,32 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::api().into_openapi()
 }
 
+/// The AsyncAPI 3 document of the Socket.IO side (served at `/asyncapi.json`).
+#[must_use]
+pub fn asyncapi() -> serde_json::Value {
+    chat_protocol::asyncapi::document()
+}
+
 /// Every route of contract section 6, `GET /openapi.json` included, with the body limit of
 /// `config`, `404`/`405` problems for unknown paths and methods, and per-route request metrics.
 pub fn router(state: HttpState, config: &HttpConfig) -> Router {
     let (routes, doc) = routes::api().split_for_parts();
-    let document = match doc.to_json() {
+    let serialized = |json: Result<String, serde_json::Error>, what: &str| match json {
         Ok(json) => Bytes::from(json),
         Err(error) => {
-            tracing::error!(error = %error, "serializing the OpenAPI document failed");
+            tracing::error!(error = %error, document = what, "serializing an API document failed");
             Bytes::from_static(b"{}")
         }
+    };
+    let documents = ApiDocuments {
+        openapi: serialized(doc.to_json(), "openapi"),
+        asyncapi: serialized(serde_json::to_string(&asyncapi()), "asyncapi"),
     };
     let max_body_bytes = config.max_body_bytes;
     routes
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(Extension(OpenApiDocument(document)))
+        .layer(Extension(documents))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(from_fn(move |req, next| {
             middleware::limit_declared_length(max_body_bytes, req, next)

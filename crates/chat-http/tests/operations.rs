@@ -81,6 +81,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("get", "/health/ready"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("get", "/asyncapi.json"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     assert_eq!(
@@ -197,4 +198,40 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
             "to"
         ]
     );
+}
+
+#[tokio::test]
+async fn the_asyncapi_document_describes_every_socket_event() {
+    let app = app();
+    let answer = app.call(Method::GET, "/asyncapi.json", None, None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.content_type(), "application/json");
+    let doc = &answer.json;
+    assert_eq!(doc, &chat_http::asyncapi());
+    assert!(doc["asyncapi"].as_str().unwrap().starts_with("3."));
+    let messages = doc["channels"]["namespace"]["messages"]
+        .as_object()
+        .unwrap();
+    let names: Vec<&str> = messages
+        .values()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    for event in [
+        "message:send",
+        "message:read",
+        "typing:start",
+        "auth",
+        "connected",
+        "reconnected",
+        "message:received",
+        "unread_count:updated",
+        "error:rate_limit_exceeded",
+    ] {
+        assert!(names.contains(&event), "{event} missing from {names:?}");
+    }
+    assert_eq!(
+        doc["operations"]["messageSend"]["action"], "receive",
+        "client events are received by the server"
+    );
+    assert_eq!(doc["operations"]["messageReceived"]["action"], "send");
 }

@@ -1,19 +1,10 @@
-//! The wire shapes of the REST API (camelCase, section 6 of the contract). Domain types never
-//! reach the wire: each response DTO is built from the domain's values here, and each request
-//! DTO is checked into domain values by its route.
+//! The REST-only shapes: query strings and health answers. Every other body, request or
+//! answer, is the protocol's (`chat_protocol::{inbound, payload}`), shared with the socket side.
 
-mod actions;
-mod conversation;
 mod health;
+mod params;
 
 pub use self::{
-    actions::{
-        BlockEntry, BlockRequest, BlockResult, MuteEntry, MuteRequest, MuteResult, ReadAck,
-        ReadRequest,
-    },
-    conversation::{
-        ChatList, ChatListItem, ChatListParams, ChatListParticipant, Conversation,
-        ConversationType, CreateOneToOne, History, HistoryParams, Message, Participant, Presence,
-    },
     health::{DependencyCheck, Liveness, ReadinessReport},
+    params::{ChatListParams, HistoryParams},
 };

@@ -2,11 +2,11 @@
 //! `unblock:user` (same effects, socket emissions included).
 
 use axum::{Json, extract::State};
-use chat_domain::{UserId, service::UnblockOutcome};
+use chat_domain::service::UnblockOutcome;
+use chat_protocol::{inbound::BlockRequest, payload::BlockResult};
 
 use crate::{
     auth::AuthUser,
-    dto::{BlockRequest, BlockResult},
     error::ApiError,
     extract::{ConversationPath, JsonBody},
     state::HttpState,
@@ -38,16 +38,13 @@ pub async fn block(
     conversation: ConversationPath,
     JsonBody(body): JsonBody<BlockRequest>,
 ) -> Result<Json<BlockResult>, ApiError> {
+    let target = body.validate()?;
     let block = state
         .services
         .blocks
-        .block(
-            user.user_id,
-            conversation.0,
-            UserId::new(body.blocked_user_id),
-        )
+        .block(user.user_id, conversation.0, target)
         .await?;
-    Ok(Json(BlockResult::blocked(&block)))
+    Ok(Json(BlockResult::new(conversation.0, target, Some(&block))))
 }
 
 /// Lifts your block of another participant (idempotent).
@@ -76,15 +73,12 @@ pub async fn unblock(
     conversation: ConversationPath,
     JsonBody(body): JsonBody<BlockRequest>,
 ) -> Result<Json<BlockResult>, ApiError> {
-    let target = UserId::new(body.blocked_user_id);
+    let target = body.validate()?;
     // Lifted or not blocked in the first place: either way no block of yours stands.
     let _outcome: UnblockOutcome = state
         .services
         .blocks
         .unblock(user.user_id, conversation.0, target)
         .await?;
-    Ok(Json(BlockResult::unblocked(
-        conversation.0,
-        body.blocked_user_id,
-    )))
+    Ok(Json(BlockResult::new(conversation.0, target, None)))
 }

@@ -6,16 +6,18 @@ use chat_domain::{
     HistoryAnchor, HistoryQuery, PageLimit, ServerSequence, UserId, conversation::Created,
 };
 
+use chat_protocol::{
+    inbound::CreateOneToOne,
+    payload::{ChatList, ChatListItem, Conversation, History},
+    time::parse_optional,
+};
+
 use crate::{
     auth::AuthUser,
-    dto::{
-        ChatList, ChatListItem, ChatListParams, Conversation, CreateOneToOne, History,
-        HistoryParams,
-    },
+    dto::{ChatListParams, HistoryParams},
     error::ApiError,
     extract::{ApiQuery, ConversationPath, JsonBody},
     state::HttpState,
-    time_format::parse_optional,
 };
 
 /// Opens (or finds) your one-to-one conversation with another user.
@@ -117,7 +119,7 @@ fn history_query(params: &HistoryParams) -> Result<HistoryQuery, ApiError> {
         (None, Some(n)) => HistoryAnchor::After(ServerSequence::new(n)),
         (None, None) => HistoryAnchor::Newest { offset },
     };
-    let invalid = |e: crate::time_format::InvalidDateTime| ApiError::validation(e.to_string());
+    let invalid = |e: chat_protocol::time::InvalidDateTime| ApiError::validation(e.to_string());
     let from = parse_optional(params.from.as_deref(), "from").map_err(invalid)?;
     let to = parse_optional(params.to.as_deref(), "to").map_err(invalid)?;
     if let (Some(from), Some(to)) = (from, to)

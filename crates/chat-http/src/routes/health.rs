@@ -77,10 +77,26 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 description of this API", body = Object))
 )]
-pub async fn openapi_json(Extension(doc): Extension<OpenApiDocument>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], doc.0)
+pub async fn openapi_json(Extension(docs): Extension<ApiDocuments>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], docs.openapi)
 }
 
-/// The OpenAPI document, serialized once when the router is built.
+/// The Socket.IO side, described as this document describes REST.
+#[utoipa::path(
+    get,
+    path = "/asyncapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The AsyncAPI 3 description of every Socket.IO event and payload", body = Object))
+)]
+pub async fn asyncapi_json(Extension(docs): Extension<ApiDocuments>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], docs.asyncapi)
+}
+
+/// The OpenAPI and AsyncAPI documents, serialized once when the router is built.
 #[derive(Debug, Clone)]
-pub struct OpenApiDocument(pub Bytes);
+pub struct ApiDocuments {
+    /// `/openapi.json`.
+    pub openapi: Bytes,
+    /// `/asyncapi.json`.
+    pub asyncapi: Bytes,
+}

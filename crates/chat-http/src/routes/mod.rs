@@ -30,4 +30,5 @@ pub(crate) fn api() -> OpenApiRouter<HttpState> {
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
         .routes(routes!(health::openapi_json))
+        .routes(routes!(health::asyncapi_json))
 }

@@ -3,13 +3,13 @@
 
 use axum::{Json, extract::State};
 
+use chat_protocol::{inbound::MuteRequest, payload::MuteResult};
+
 use crate::{
     auth::AuthUser,
-    dto::{MuteRequest, MuteResult},
     error::ApiError,
     extract::{ConversationPath, OptionalJsonBody},
     state::HttpState,
-    time_format::parse_optional,
 };
 
 /// Mutes the conversation's notifications, until `mutedUntil` or until unmuted. Messages and
@@ -39,14 +39,13 @@ pub async fn mute(
     conversation: ConversationPath,
     OptionalJsonBody(body): OptionalJsonBody<MuteRequest>,
 ) -> Result<Json<MuteResult>, ApiError> {
-    let until = parse_optional(body.muted_until.as_deref(), "mutedUntil")
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let until = body.validate()?;
     let mute = state
         .services
         .mutes
         .mute(user.user_id, conversation.0, until)
         .await?;
-    Ok(Json(MuteResult::muted(&mute)))
+    Ok(Json(MuteResult::new(conversation.0, Some(&mute))))
 }
 
 /// Lifts your mute of the conversation (idempotent). A body, if any, is ignored.
@@ -77,5 +76,5 @@ pub async fn unmute(
         .mutes
         .unmute(user.user_id, conversation.0)
         .await?;
-    Ok(Json(MuteResult::unmuted(conversation.0)))
+    Ok(Json(MuteResult::new(conversation.0, None)))
 }

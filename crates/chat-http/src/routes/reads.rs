@@ -1,15 +1,14 @@
 //! `POST /conversations/{id}/read`: the REST twin of `message:read` (same effects).
 
 use axum::{Json, extract::State};
-use chat_domain::{MessageId, ServerSequence, read_marker::ReadTarget, service::MarkRead};
+use chat_domain::service::MarkRead;
+use chat_protocol::{inbound::ReadRequest, payload::ReadAck};
 
 use crate::{
     auth::AuthUser,
-    dto::{ReadAck, ReadRequest},
     error::ApiError,
     extract::{ConversationPath, JsonBody},
     state::HttpState,
-    time_format::parse_optional,
 };
 
 /// Moves your read marker forward (never back: an older target is acknowledged and changes
@@ -39,14 +38,7 @@ pub async fn mark_read(
     conversation: ConversationPath,
     JsonBody(body): JsonBody<ReadRequest>,
 ) -> Result<Json<ReadAck>, ApiError> {
-    let at = parse_optional(body.last_read_at.as_deref(), "lastReadAt")
-        .map_err(|e| ApiError::validation(e.to_string()))?;
-    let target = ReadTarget::new(
-        body.last_read_sequence.map(ServerSequence::new),
-        at,
-        body.message_ids.into_iter().map(MessageId::new).collect(),
-    )
-    .map_err(|e| ApiError::validation(e.to_string()))?;
+    let target = body.validate()?;
     let ack = state
         .services
         .reads
@@ -56,5 +48,5 @@ pub async fn mark_read(
             target,
         })
         .await?;
-    Ok(Json(ReadAck::from(ack)))
+    Ok(Json(ReadAck::from(&ack)))
 }

@@ -2,12 +2,9 @@
 
 use axum::{Json, extract::State};
 
-use crate::{
-    auth::AuthUser,
-    dto::{BlockEntry, MuteEntry},
-    error::ApiError,
-    state::HttpState,
-};
+use chat_protocol::payload::{BlockEntry, MuteEntry};
+
+use crate::{auth::AuthUser, error::ApiError, state::HttpState};
 
 /// The blocks you made, in every conversation.
 #[utoipa::path(
@@ -32,7 +29,7 @@ pub async fn my_blocks(
         .conversations
         .list_blocks(user.user_id)
         .await?;
-    Ok(Json(blocks.into_iter().map(BlockEntry::from).collect()))
+    Ok(Json(blocks.iter().map(BlockEntry::from).collect()))
 }
 
 /// Your mutes in force now.
@@ -58,5 +55,5 @@ pub async fn my_mutes(
         .conversations
         .list_mutes(user.user_id)
         .await?;
-    Ok(Json(mutes.into_iter().map(MuteEntry::from).collect()))
+    Ok(Json(mutes.iter().map(MuteEntry::from).collect()))
 }

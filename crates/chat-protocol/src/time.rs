@@ -1,5 +1,5 @@
-//! The wire form of instants: RFC 3339 in UTC with exactly millisecond precision and a `Z`
-//! (`2026-01-27T10:30:01.234Z`), to and from the domain's epoch milliseconds.
+//! Instants on the wire: RFC 3339 in UTC with exactly millisecond precision and a `Z`
+//! (`2026-01-27T10:30:01.234Z`), to and from the domain's [`Timestamp`].
 
 use chat_domain::Timestamp;
 
@@ -13,7 +13,7 @@ pub struct InvalidDateTime {
 
 /// Formats `at` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 #[must_use]
-pub fn format_timestamp(at: Timestamp) -> String {
+pub fn format(at: Timestamp) -> String {
     at.to_rfc3339()
 }
 
@@ -23,22 +23,23 @@ pub fn format_optional(at: Option<Timestamp>) -> Option<String> {
     at.map(Timestamp::to_rfc3339)
 }
 
-/// Parses an RFC 3339 date-time into epoch milliseconds.
+/// Parses an RFC 3339 date-time (any offset), truncated to milliseconds.
 ///
 /// # Errors
 /// [`InvalidDateTime`] naming `field` when `raw` does not parse or is out of range.
-pub fn parse_timestamp(raw: &str, field: &'static str) -> Result<Timestamp, InvalidDateTime> {
+pub fn parse(raw: &str, field: &'static str) -> Result<Timestamp, InvalidDateTime> {
     Timestamp::parse_rfc3339(raw).map_err(|_| InvalidDateTime { field })
 }
+
 /// Parses an optional RFC 3339 date-time.
 ///
 /// # Errors
-/// [`InvalidDateTime`] as [`parse_timestamp`].
+/// [`InvalidDateTime`] as [`parse`].
 pub fn parse_optional(
     raw: Option<&str>,
     field: &'static str,
 ) -> Result<Option<Timestamp>, InvalidDateTime> {
-    raw.map(|r| parse_timestamp(r, field)).transpose()
+    raw.map(|r| parse(r, field)).transpose()
 }
 
 #[cfg(test)]
@@ -55,11 +56,7 @@ mod tests {
             (i64::MAX, "9999-12-31T23:59:59.999Z"),
         ];
         for (millis, want) in cases {
-            assert_eq!(
-                format_timestamp(Timestamp::from_millis(millis)),
-                want,
-                "{millis}"
-            );
+            assert_eq!(format(Timestamp::from_millis(millis)), want, "{millis}");
         }
     }
 
@@ -78,7 +75,7 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(
-                parse_timestamp(raw, "from").ok().map(Timestamp::millis),
+                parse(raw, "from").ok().map(Timestamp::millis),
                 want,
                 "{raw}"
             );
@@ -86,9 +83,11 @@ mod tests {
     }
 
     #[test]
-    fn formatting_and_parsing_round_trip() {
+    fn errors_name_the_field_and_round_trip() {
+        let err = parse("yesterday", "lastReadAt").unwrap_err();
+        assert!(err.to_string().starts_with("lastReadAt is not"));
         let at = Timestamp::from_millis(1_769_509_801_234);
-        assert_eq!(parse_timestamp(&format_timestamp(at), "at"), Ok(at));
+        assert_eq!(parse(&format(at), "at"), Ok(at));
         assert_eq!(parse_optional(None, "at"), Ok(None));
     }
 }

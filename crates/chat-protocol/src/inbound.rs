@@ -1,0 +1,369 @@
+//! What clients send: socket payloads and REST bodies, each checked into domain values here.
+//! Anything that does not fit is a `validation` failure naming the field.
+
+use std::collections::BTreeMap;
+
+use chat_domain::{
+    ClientSequence, ContentPolicy, ConversationId, MessageContent, MessageId, ServerSequence,
+    Timestamp, UserId, ids::ParseIdError, presence::PresenceStatus, read_marker::ReadTarget,
+};
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::{error::Failure, time};
+
+/// Parses an event's JSON payload into `T`; anything that does not fit is `validation`.
+///
+/// # Errors
+/// `validation`, also when the payload is not a JSON object.
+pub fn parse<T: DeserializeOwned>(payload: Value) -> Result<T, Failure> {
+    if !payload.is_object() {
+        return Err(Failure::validation("the payload must be a JSON object"));
+    }
+    serde_json::from_value(payload).map_err(|e| Failure::validation(e.to_string()))
+}
+
+fn id<T>(raw: &str, parse: fn(&str) -> Result<T, ParseIdError>) -> Result<T, Failure> {
+    parse(raw).map_err(|e| Failure::validation(e.to_string()))
+}
+
+fn instant(raw: Option<&str>, field: &'static str) -> Result<Option<Timestamp>, Failure> {
+    time::parse_optional(raw, field).map_err(|e| Failure::validation(e.to_string()))
+}
+
+/// `message:send`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(optional_fields))]
+pub struct MessageSend {
+    /// Where.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub conversation_id: String,
+    /// The text: 1..`CHAT_MAX_MESSAGE_CHARS` after trimming, no control characters but `\n`, `\t`.
+    pub content: String,
+    /// The client's id for it (a UUID; the idempotency key).
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub message_id: String,
+    /// The client's clock, epoch milliseconds.
+    pub client_timestamp: Option<i64>,
+    /// The sending device's numbering of its messages in this conversation.
+    pub client_sequence: Option<u64>,
+    /// Informational (the sending device is the socket's), but type-checked like every field.
+    pub client_device_id: Option<String>,
+}
+
+/// A validated `message:send`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFields {
+    /// Where.
+    pub conversation_id: ConversationId,
+    /// Which.
+    pub message_id: MessageId,
+    /// What.
+    pub content: MessageContent,
+    /// The device's numbering.
+    pub client_sequence: Option<ClientSequence>,
+    /// The client's clock.
+    pub client_timestamp: Option<Timestamp>,
+}
+
+impl MessageSend {
+    /// Validates into domain values.
+    ///
+    /// # Errors
+    /// `validation`.
+    pub fn validate(self, policy: &ContentPolicy) -> Result<SendFields, Failure> {
+        Ok(SendFields {
+            conversation_id: id(&self.conversation_id, ConversationId::parse)?,
+            message_id: id(&self.message_id, MessageId::parse)?,
+            content: MessageContent::new(&self.content, policy)
+                .map_err(|e| Failure::validation(e.to_string()))?,
+            client_sequence: self.client_sequence.map(ClientSequence::new),
+            client_timestamp: self.client_timestamp.map(Timestamp::from_millis),
+        })
+    }
+}
+
+/// `{conversationId}`: `typing:start`, `typing:stop`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ConversationRef {
+    /// Where.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub conversation_id: String,
+}
+
+impl ConversationRef {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(&self) -> Result<ConversationId, Failure> {
+        id(&self.conversation_id, ConversationId::parse)
+    }
+}
+
+/// Where a read marker moves to: the body of `POST /conversations/{id}/read` (at least one
+/// field).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(optional_fields))]
+pub struct ReadRequest {
+    /// Read up to the newest message at or before this instant (RFC 3339).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = DateTime, example = "2026-01-27T10:30:01.234Z")
+    )]
+    pub last_read_at: Option<String>,
+    /// Read up to this sequence.
+    pub last_read_sequence: Option<u64>,
+    /// Read up to the newest of these messages.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
+    pub message_ids: Option<Vec<String>>,
+}
+
+impl ReadRequest {
+    /// # Errors
+    /// `validation`, also when none of the three is given.
+    pub fn validate(self) -> Result<ReadTarget, Failure> {
+        let at = instant(self.last_read_at.as_deref(), "lastReadAt")?;
+        let ids = self
+            .message_ids
+            .unwrap_or_default()
+            .iter()
+            .map(|raw| id(raw, MessageId::parse))
+            .collect::<Result<Vec<_>, _>>()?;
+        ReadTarget::new(self.last_read_sequence.map(ServerSequence::new), at, ids)
+            .map_err(|e| Failure::validation(e.to_string()))
+    }
+}
+
+/// `message:read`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct MessageRead {
+    /// Where.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub conversation_id: String,
+    /// Up to where.
+    #[serde(flatten)]
+    pub target: ReadRequest,
+}
+
+impl MessageRead {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(self) -> Result<(ConversationId, ReadTarget), Failure> {
+        let conversation = id(&self.conversation_id, ConversationId::parse)?;
+        Ok((conversation, self.target.validate()?))
+    }
+}
+
+/// `presence:update`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct PresenceUpdate {
+    /// `online` or `away`.
+    #[cfg_attr(feature = "typescript", ts(type = "\"online\" | \"away\""))]
+    pub status: String,
+}
+
+impl PresenceUpdate {
+    /// # Errors
+    /// `validation` unless `online` or `away`.
+    pub fn validate(&self) -> Result<PresenceStatus, Failure> {
+        PresenceStatus::parse_settable(&self.status).map_err(|e| Failure::validation(e.to_string()))
+    }
+}
+
+/// Whom to block or unblock: the body of `POST /conversations/{id}/block` and `/unblock`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct BlockRequest {
+    /// Another participant of the conversation.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub blocked_user_id: String,
+}
+
+impl BlockRequest {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(&self) -> Result<UserId, Failure> {
+        id(&self.blocked_user_id, UserId::parse)
+    }
+}
+
+/// `block:user` / `unblock:user`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct BlockUser {
+    /// Where.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub conversation_id: String,
+    /// Whom.
+    #[serde(flatten)]
+    pub target: BlockRequest,
+}
+
+impl BlockUser {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(&self) -> Result<(ConversationId, UserId), Failure> {
+        Ok((
+            id(&self.conversation_id, ConversationId::parse)?,
+            self.target.validate()?,
+        ))
+    }
+}
+
+/// Until when to mute: the body of `POST /conversations/{id}/mute` (may be empty: muted until
+/// unmuted).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(optional_fields))]
+pub struct MuteRequest {
+    /// Until when (RFC 3339, in the future); absent or `null`: until unmuted.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = DateTime, example = "2026-01-28T10:30:00.000Z")
+    )]
+    pub muted_until: Option<String>,
+}
+
+impl MuteRequest {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(&self) -> Result<Option<Timestamp>, Failure> {
+        instant(self.muted_until.as_deref(), "mutedUntil")
+    }
+}
+
+/// `mute:conversation` / `unmute:conversation` (`mutedUntil` is ignored by unmute).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct MuteConversation {
+    /// Where.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub conversation_id: String,
+    /// Until when.
+    #[serde(flatten)]
+    pub until: MuteRequest,
+}
+
+impl MuteConversation {
+    /// # Errors
+    /// `validation`.
+    pub fn validate(&self) -> Result<(ConversationId, Option<Timestamp>), Failure> {
+        let until = self.until.validate()?;
+        Ok((id(&self.conversation_id, ConversationId::parse)?, until))
+    }
+}
+
+/// `socket:ping` (the payload may be left out).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(optional_fields))]
+pub struct SocketPing {
+    /// Echoed back as is.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
+    pub client_time: Option<Value>,
+}
+
+/// `auth`: a fresh token for a live socket.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct AuthRefresh {
+    /// The fresh token (same `sub`).
+    pub token: String,
+}
+
+/// The handshake's `auth` object.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(optional_fields))]
+pub struct HandshakeAuth {
+    /// The token (preferred over `?token=`).
+    pub token: Option<String>,
+    /// The device id (else `?deviceId=`, else the server makes one).
+    pub device_id: Option<String>,
+    /// Where the client stands, per conversation: `{conversationId: serverSequence}`.
+    pub last_sequences: Option<BTreeMap<String, u64>>,
+}
+
+/// `POST /conversations/create/one-to-one` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct CreateOneToOne {
+    /// The other user.
+    pub participant_id: uuid::Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_validation() {
+        for payload in [json!(null), json!("x"), json!([1]), json!(3)] {
+            let got = parse::<ConversationRef>(payload).unwrap_err();
+            assert_eq!(got.code, ErrorCode::Validation);
+        }
+    }
+
+    #[test]
+    fn flattened_socket_payloads_read_the_rest_body_beside_the_conversation() {
+        let c = "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c";
+        let read: MessageRead = parse(json!({"conversationId": c, "lastReadSequence": 4})).unwrap();
+        let (conversation, target) = read.validate().unwrap();
+        assert_eq!(conversation.to_string(), c);
+        assert_eq!(
+            target,
+            ReadTarget::new(Some(ServerSequence::new(4)), None, vec![]).unwrap()
+        );
+        let block: BlockUser = parse(json!({"conversationId": c, "blockedUserId": c})).unwrap();
+        assert!(block.validate().is_ok());
+        let mute: MuteConversation =
+            parse(json!({"conversationId": c, "mutedUntil": "tomorrow"})).unwrap();
+        assert!(mute.validate().unwrap_err().message.contains("mutedUntil"));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let c = "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c";
+        let cases = [
+            (json!({"conversationId": "nope"}), "conversationId"),
+            (
+                json!({"conversationId": c, "messageIds": ["x"]}),
+                "messageId",
+            ),
+            (json!({"conversationId": c}), ""),
+        ];
+        for (payload, field) in cases {
+            let got = parse::<MessageRead>(payload).and_then(MessageRead::validate);
+            let failure = got.unwrap_err();
+            assert_eq!(failure.code, ErrorCode::Validation);
+            assert!(failure.message.contains(field), "{}", failure.message);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! What the server sends: acks, events and REST answers, built from domain values here.
+
+mod actions;
+mod conversation;
+mod message;
+mod read;
+mod session;
+
+pub use self::{
+    actions::{BlockEntry, BlockResult, MuteChange, MuteEntry, MuteResult},
+    conversation::{
+        ChatList, ChatListItem, ChatListParticipant, Conversation, ConversationType, History,
+        Participant, Presence,
+    },
+    message::{DeliveryStatus, Message, MessageDelivered, MessageReceived},
+    read::{ReadAck, ReadReceiptReceived, UnreadCountUpdated},
+    session::{
+        AuthAck, Connected, Greeted, Pong, PresenceAck, PresenceChanged, Reconnected, ResumeStatus,
+        TypingAck, TypingIndicator, by_conversation,
+    },
+};
