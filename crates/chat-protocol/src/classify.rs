@@ -229,7 +229,11 @@ impl From<AuthError> for Failure {
 impl From<RefreshError> for Failure {
     fn from(e: RefreshError) -> Self {
         match e {
-            RefreshError::Token(token) => Self::token(token),
+            // The socket's refresh answers with the handshake's codes as its message, so that a
+            // client tells an expired token from a bad one as it does at connect.
+            RefreshError::Token(token) => {
+                Self::unauthorized(HandshakeRefusal::from(token).as_str())
+            }
             RefreshError::DifferentUser => Self::unauthorized("the token belongs to another user"),
             RefreshError::Repo(r) => r.into(),
         }

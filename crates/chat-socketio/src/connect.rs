@@ -10,10 +10,14 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chat_domain::{
     ConversationId, DeviceId, ServerSequence, SocketId,
-    ports::TokenError,
-    service::{AuthError, ConnectRequest, Departure},
+    service::{ConnectRequest, Departure},
 };
-use serde::Serialize;
+use chat_protocol::{
+    Failure, HandshakeRefusal,
+    events::outbound,
+    inbound::HandshakeAuth,
+    payload::{Connected, Greeted, Reconnected},
+};
 use socketioxide::{
     adapter::Adapter,
     extract::{Extension, SocketRef, State, TryData},
@@ -21,48 +25,11 @@ use socketioxide::{
 };
 
 use crate::{
-    dto::{HandshakeAuth, ReceivedOut, unread_map},
     events, metrics,
-    names::{conversation_room, device_room, outbound, socket_room, user_room},
-    state::{SocketState, SocketUser},
+    names::{conversation_room, device_room, socket_room, user_room},
+    state::SocketState,
+    user::SocketUser,
 };
-
-/// Why a handshake was refused: the `connect_error` message is the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ConnectRefusal {
-    /// No token.
-    #[error("token_missing")]
-    TokenMissing,
-    /// A bad token.
-    #[error("token_invalid")]
-    TokenInvalid,
-    /// An expired token.
-    #[error("token_expired")]
-    TokenExpired,
-    /// A bad `deviceId` or `lastSequences`.
-    #[error("validation")]
-    Validation,
-    /// Storage is down.
-    #[error("unavailable")]
-    Unavailable,
-    /// A page of another origin, not in `CHAT_CORS_ORIGINS`.
-    #[error("origin_not_allowed")]
-    OriginNotAllowed,
-}
-
-impl From<AuthError> for ConnectRefusal {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Token(TokenError::Missing) => Self::TokenMissing,
-            AuthError::Token(TokenError::Expired) => Self::TokenExpired,
-            AuthError::Token(TokenError::Invalid) => Self::TokenInvalid,
-            AuthError::Repo(error) => {
-                tracing::warn!(error = %error, "recording the user at connect failed");
-                Self::Unavailable
-            }
-        }
-    }
-}
 
 /// `token` and `deviceId` from the handshake query (`?token=…&deviceId=…`).
 fn from_query(query: Option<&str>, key: &str) -> Option<String> {
@@ -73,13 +40,13 @@ fn from_query(query: Option<&str>, key: &str) -> Option<String> {
 
 fn last_sequences(
     raw: Option<BTreeMap<String, u64>>,
-) -> Result<BTreeMap<ConversationId, ServerSequence>, ConnectRefusal> {
+) -> Result<BTreeMap<ConversationId, ServerSequence>, HandshakeRefusal> {
     raw.unwrap_or_default()
         .into_iter()
         .map(|(c, n)| {
             ConversationId::parse(&c)
                 .map(|c| (c, ServerSequence::new(n)))
-                .map_err(|_| ConnectRefusal::Validation)
+                .map_err(|_| HandshakeRefusal::Validation)
         })
         .collect()
 }
@@ -89,15 +56,15 @@ pub(crate) async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
     State(state): State<SocketState>,
-) -> Result<(), ConnectRefusal> {
+) -> Result<(), HandshakeRefusal> {
     let headers = &s.req_parts().headers;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if !state.origin_allowed(header("origin"), header("host")) {
-        return Err(ConnectRefusal::OriginNotAllowed);
+        return Err(HandshakeRefusal::OriginNotAllowed);
     }
     let Some(_turn) = state.admit().await else {
         tracing::warn!("no turn for a handshake within 10 s: refused unavailable");
-        return Err(ConnectRefusal::Unavailable);
+        return Err(HandshakeRefusal::Unavailable);
     };
     let auth = auth.unwrap_or_default();
     let query = s.req_parts().uri.query().map(str::to_owned);
@@ -115,7 +82,7 @@ pub(crate) async fn authenticate<A: Adapter>(
         .or_else(|| from_query(query.as_deref(), "deviceId"))
         .map(|raw| DeviceId::new(&raw))
         .transpose()
-        .map_err(|_| ConnectRefusal::Validation)?;
+        .map_err(|_| HandshakeRefusal::Validation)?;
     let device_id = state.services.sessions.device_id(device);
     let last_sequences = last_sequences(auth.last_sequences)?;
     let rooms = state
@@ -125,7 +92,7 @@ pub(crate) async fn authenticate<A: Adapter>(
         .await
         .map_err(|error| {
             tracing::warn!(error = %error, "listing rooms at connect failed");
-            ConnectRefusal::Unavailable
+            HandshakeRefusal::Unavailable
         })?;
 
     // Nothing below can refuse the connection.
@@ -146,32 +113,8 @@ pub(crate) async fn authenticate<A: Adapter>(
     s.extensions.insert(user);
     events::register(&s);
     s.on_disconnect(on_disconnect::<A>);
-    state.expiries.watch(s.id, principal.expires_at);
+    state.timers.watch_token(s.id, principal.expires_at);
     Ok(())
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConnectedOut {
-    user_id: String,
-    device_id: String,
-    socket_id: String,
-    resumed: bool,
-    unread_counts: BTreeMap<String, u64>,
-    server_time: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReconnectedOut {
-    status: &'static str,
-    user_id: String,
-    device_id: String,
-    socket_id: String,
-    pending_messages: Vec<ReceivedOut>,
-    unread_counts: BTreeMap<String, u64>,
-    has_more: bool,
-    server_time: i64,
 }
 
 /// The connect handler: registers the session (resume included) and greets the socket.
@@ -193,32 +136,18 @@ pub(crate) async fn on_connect<A: Adapter>(
     drop(turn);
     match outcome {
         Ok(outcome) => {
-            let unread_counts = unread_map(&outcome.unread_counts);
+            let who = Greeted {
+                user_id: user.user_id,
+                device_id: &user.device_id,
+                socket_id: &user.socket_id,
+            };
+            let (unread, now) = (&outcome.unread_counts, outcome.server_time);
             let sent = match outcome.resumed {
                 Some(resumed) => s.emit(
                     outbound::RECONNECTED,
-                    &ReconnectedOut {
-                        status: "resumed",
-                        user_id: user.user_id.to_string(),
-                        device_id: user.device_id.to_string(),
-                        socket_id: user.socket_id.to_string(),
-                        pending_messages: resumed.pending.iter().map(ReceivedOut::from).collect(),
-                        unread_counts,
-                        has_more: resumed.has_more,
-                        server_time: outcome.server_time.millis(),
-                    },
+                    &Reconnected::new(who, &resumed.pending, resumed.has_more, unread, now),
                 ),
-                None => s.emit(
-                    outbound::CONNECTED,
-                    &ConnectedOut {
-                        user_id: user.user_id.to_string(),
-                        device_id: user.device_id.to_string(),
-                        socket_id: user.socket_id.to_string(),
-                        resumed: false,
-                        unread_counts,
-                        server_time: outcome.server_time.millis(),
-                    },
-                ),
+                None => s.emit(outbound::CONNECTED, &Connected::new(who, unread, now)),
             };
             if let Err(error) = sent {
                 tracing::warn!(error = %error, user.id = %user.user_id, "greeting a socket failed");
@@ -227,8 +156,8 @@ pub(crate) async fn on_connect<A: Adapter>(
         }
         Err(error) => {
             tracing::warn!(error = %error, user.id = %user.user_id, "registering a session failed");
-            let failure = crate::error::Failure::from(error);
-            let _ = s.emit(outbound::error(failure.code.as_str()), &failure.ack());
+            let failure = Failure::from(error);
+            let _ = s.emit(outbound::error(failure.code), &failure.ack());
             user.set_registered();
             let _ = s.disconnect();
         }
@@ -246,7 +175,7 @@ async fn on_disconnect<A: Adapter>(
     };
     metrics::socket_connected(-1.0);
     tracing::debug!(user.id = %user.user_id, ?reason, "socket left");
-    state.expiries.forget(s.id, user.expires_at());
+    state.timers.forget_token(s.id, user.expires_at());
     // The session must be registered before it is forgotten, or presence would stay online.
     let _ = tokio::time::timeout(Duration::from_secs(10), user.registration()).await;
     state.services.typing.clear_socket(&user.socket_id).await;

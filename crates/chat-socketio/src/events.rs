@@ -1,10 +1,20 @@
-//! One thin handler per client event (but `message:send`, see `send`): payload → domain values
-//! → service → ack and emits.
+//! The client events but `message:send` (see `send`), each registered through [`on`]: payload
+//! → domain values → service → ack and emits. A handler here is the few lines that differ.
 
 use std::{sync::Arc, time::Instant};
 
-use chat_domain::service::{MarkRead, TypingKey, UnblockOutcome};
-use serde::Serialize;
+use chat_domain::service::{MarkRead, RefreshError, TypingKey, UnblockOutcome};
+use chat_protocol::{
+    Failure, FailureContext,
+    events::{inbound, outbound},
+    inbound::{
+        AuthRefresh, BlockUser, ConversationRef, MessageRead, MuteConversation, PresenceUpdate,
+        SocketPing,
+    },
+    payload::{AuthAck, BlockResult, MuteResult, Pong, PresenceAck, ReadAck, TypingAck},
+    time,
+};
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use socketioxide::{
     adapter::Adapter,
@@ -12,94 +22,92 @@ use socketioxide::{
 };
 
 use crate::{
-    dto::{
-        self, AuthIn, BlockIn, BlockOut, ConversationIn, MuteIn, MuteOut, PingIn, PresenceIn,
-        ReadAckOut, ReadIn,
-    },
-    error::Failure,
-    names::{inbound, outbound},
-    reply::{Context, Payload, answer},
+    reply::{Payload, answer},
     send::on_send,
-    state::{SocketState, SocketUser},
-    wire_time,
+    state::SocketState,
+    timers::Due,
+    user::SocketUser,
 };
 
-type Me<A> = Extension<Arc<SocketUser<A>>>;
+/// What a handler runs with.
+struct Cx<A: Adapter> {
+    socket: SocketRef<A>,
+    state: SocketState,
+    me: Arc<SocketUser<A>>,
+}
+
+/// Whether an event may come without a payload.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Required,
+    /// A missing or unreadable payload stands for `{}`.
+    Optional,
+}
 
 /// Registers every client event's handler on a socket.
 pub(crate) fn register<A: Adapter>(s: &SocketRef<A>) {
     s.on(inbound::MESSAGE_SEND, on_send);
-    s.on(inbound::MESSAGE_READ, on_read::<A>);
-    s.on(inbound::TYPING_START, on_typing_start::<A>);
-    s.on(inbound::TYPING_STOP, on_typing_stop::<A>);
-    s.on(inbound::PRESENCE_UPDATE, on_presence::<A>);
-    s.on(inbound::BLOCK_USER, on_block::<A>);
-    s.on(inbound::UNBLOCK_USER, on_unblock::<A>);
-    s.on(inbound::MUTE_CONVERSATION, on_mute::<A>);
-    s.on(inbound::UNMUTE_CONVERSATION, on_unmute::<A>);
-    s.on(inbound::SOCKET_PING, on_ping::<A>);
-    s.on(inbound::AUTH, on_auth::<A>);
+    on(s, inbound::MESSAGE_READ, Body::Required, read::<A>);
+    on(s, inbound::TYPING_START, Body::Required, typing_start::<A>);
+    on(s, inbound::TYPING_STOP, Body::Required, typing_stop::<A>);
+    on(s, inbound::PRESENCE_UPDATE, Body::Required, presence::<A>);
+    on(s, inbound::BLOCK_USER, Body::Required, block::<A>);
+    on(s, inbound::UNBLOCK_USER, Body::Required, unblock::<A>);
+    on(s, inbound::MUTE_CONVERSATION, Body::Required, mute::<A>);
+    on(s, inbound::UNMUTE_CONVERSATION, Body::Required, unmute::<A>);
+    on(s, inbound::SOCKET_PING, Body::Optional, ping::<A>);
+    on(s, inbound::AUTH, Body::Required, auth::<A>);
 }
 
-/// Validates the payload as `T`, runs `f`, answers.
-async fn handle<A, T, R, F, Fut>(
-    s: SocketRef<A>,
-    ack: AckSender<A>,
-    state: &SocketState,
-    event: &'static str,
-    payload: Result<Value, Failure>,
-    f: F,
-) where
+/// Registers `run` for `event`: the payload is parsed as `T`, `run`'s result is the answer.
+fn on<A, T, R, F, Fut>(s: &SocketRef<A>, event: &'static str, body: Body, run: F)
+where
     A: Adapter,
-    T: serde::de::DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
     R: Serialize,
-    F: FnOnce(T) -> Fut,
-    Fut: Future<Output = Result<R, Failure>>,
+    F: FnOnce(Cx<A>, T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, Failure>> + Send + 'static,
 {
-    let started = Instant::now();
-    let context = Context::of(&payload);
-    let result = match payload.and_then(dto::parse::<T>) {
-        Ok(input) => f(input).await,
-        Err(failure) => Err(failure),
-    };
-    answer(&s, ack, event, &context, result, started, state.clock.now());
-}
-
-async fn on_read<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::MESSAGE_READ,
-        payload,
-        async |p: ReadIn| {
-            let (conversation_id, target) = p.validate()?;
-            let read = MarkRead {
-                user_id: me.user_id,
-                conversation_id,
-                target,
+    s.on(
+        event,
+        move |socket: SocketRef<A>,
+              Payload(payload): Payload,
+              ack: AckSender<A>,
+              State(state): State<SocketState>,
+              Extension(me): Extension<Arc<SocketUser<A>>>| async move {
+            let started = Instant::now();
+            let payload = match body {
+                Body::Required => payload,
+                Body::Optional => payload.or_else(|_| Ok(Value::Object(serde_json::Map::new()))),
             };
-            let done = state.services.reads.mark_read(read).await?;
-            Ok(ReadAckOut::from(&done))
+            let context = FailureContext::of(payload.as_ref().ok());
+            let clock = state.clock.clone();
+            let cx = Cx {
+                socket: socket.clone(),
+                state,
+                me,
+            };
+            let result = match payload.and_then(chat_protocol::inbound::parse::<T>) {
+                Ok(input) => run(cx, input).await,
+                Err(failure) => Err(failure),
+            };
+            answer(&socket, ack, event, &context, result, started, clock.now());
         },
-    )
-    .await;
+    );
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TypingAckOut {
-    conversation_id: String,
-    is_typing: bool,
+async fn read<A: Adapter>(cx: Cx<A>, p: MessageRead) -> Result<ReadAck, Failure> {
+    let (conversation_id, target) = p.validate()?;
+    let read = MarkRead {
+        user_id: cx.me.user_id,
+        conversation_id,
+        target,
+    };
+    let done = cx.state.services.reads.mark_read(read).await?;
+    Ok(ReadAck::from(&done))
 }
 
-fn typing_key<A: Adapter>(me: &SocketUser<A>, p: ConversationIn) -> Result<TypingKey, Failure> {
+fn typing_key<A: Adapter>(me: &SocketUser<A>, p: &ConversationRef) -> Result<TypingKey, Failure> {
     Ok(TypingKey {
         conversation_id: p.validate()?,
         user_id: me.user_id,
@@ -107,279 +115,104 @@ fn typing_key<A: Adapter>(me: &SocketUser<A>, p: ConversationIn) -> Result<Typin
     })
 }
 
-async fn on_typing_start<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::TYPING_START,
-        payload,
-        async |p: ConversationIn| {
-            let key = typing_key(&me, p)?;
-            let done = state.services.typing.start(key.clone()).await?;
-            if let Some(at) = done.expires_at {
-                let typing = state.services.typing.clone();
-                let wait = at.millis_since(state.clock.now()).max(0);
-                tokio::spawn(async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs())).await;
-                    typing.expire(key).await;
-                });
-            }
-            Ok(TypingAckOut {
-                conversation_id: done.conversation_id.to_string(),
-                is_typing: true,
-            })
-        },
-    )
-    .await;
-}
-
-async fn on_typing_stop<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::TYPING_STOP,
-        payload,
-        async |p: ConversationIn| {
-            let done = state.services.typing.stop(typing_key(&me, p)?).await?;
-            Ok(TypingAckOut {
-                conversation_id: done.conversation_id.to_string(),
-                is_typing: false,
-            })
-        },
-    )
-    .await;
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PresenceAckOut {
-    user_id: String,
-    status: &'static str,
-}
-
-async fn on_presence<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::PRESENCE_UPDATE,
-        payload,
-        async |p: PresenceIn| {
-            let status = p.validate()?;
-            let set = state
-                .services
-                .presence
-                .update(me.user_id, me.socket_id.clone(), status)
-                .await?;
-            Ok(PresenceAckOut {
-                user_id: me.user_id.to_string(),
-                status: set.as_str(),
-            })
-        },
-    )
-    .await;
-}
-
-async fn on_block<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::BLOCK_USER,
-        payload,
-        async |p: BlockIn| {
-            let (conversation, target) = p.validate()?;
-            let block = state
-                .services
-                .blocks
-                .block(me.user_id, conversation, target)
-                .await?;
-            Ok(BlockOut::ack(conversation, target, Some(block.blocked_at)))
-        },
-    )
-    .await;
-}
-
-async fn on_unblock<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::UNBLOCK_USER,
-        payload,
-        async |p: BlockIn| {
-            let (conversation, target) = p.validate()?;
-            let outcome = state
-                .services
-                .blocks
-                .unblock(me.user_id, conversation, target)
-                .await?;
-            let at = match outcome {
-                UnblockOutcome::Lifted(b) => Some(b.blocked_at),
-                UnblockOutcome::NotBlocked => None,
-            };
-            Ok(BlockOut::ack(conversation, target, at))
-        },
-    )
-    .await;
-}
-
-async fn on_mute<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::MUTE_CONVERSATION,
-        payload,
-        async |p: MuteIn| {
-            let (conversation, until) = p.validate()?;
-            let mute = state
-                .services
-                .mutes
-                .mute(me.user_id, conversation, until)
-                .await?;
-            Ok(MuteOut::new(true, conversation, Some(&mute)))
-        },
-    )
-    .await;
-}
-
-async fn on_unmute<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::UNMUTE_CONVERSATION,
-        payload,
-        async |p: MuteIn| {
-            let (conversation, _) = p.validate()?;
-            state
-                .services
-                .mutes
-                .unmute(me.user_id, conversation)
-                .await?;
-            Ok(MuteOut::new(true, conversation, None))
-        },
-    )
-    .await;
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PongOut {
-    client_time: Value,
-    server_time: i64,
-}
-
-async fn on_ping<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-) {
-    // An empty ping (no payload at all) is fine: clientTime is optional.
-    let payload = payload.or_else(|_| Ok(Value::Object(serde_json::Map::new())));
-    let socket = s.clone();
-    handle(
-        s,
-        ack,
-        &state,
-        inbound::SOCKET_PING,
-        payload,
-        async |p: PingIn| {
-            let pong = PongOut {
-                client_time: p.client_time.unwrap_or(Value::Null),
-                server_time: state.clock.now().millis(),
-            };
-            let _ = socket.emit(outbound::SOCKET_PONG, &pong);
-            Ok(pong)
-        },
-    )
-    .await;
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AuthAckOut {
-    user_id: String,
-    expires_at: String,
-}
-
-async fn on_auth<A: Adapter>(
-    s: SocketRef<A>,
-    Payload(payload): Payload,
-    ack: AckSender<A>,
-    State(state): State<SocketState>,
-    Extension(me): Me<A>,
-) {
-    let socket = s.clone();
-    handle(s, ack, &state, inbound::AUTH, payload, async |p: AuthIn| {
-        match state.services.sessions.refresh(me.user_id, &p.token).await {
-            Ok(principal) => {
-                let before = me.set_expires_at(principal.expires_at);
-                state.expiries.forget(socket.id, before);
-                state.expiries.watch(socket.id, principal.expires_at);
-                Ok(AuthAckOut {
-                    user_id: principal.user_id.to_string(),
-                    expires_at: wire_time::format(principal.expires_at),
-                })
-            }
-            Err(chat_domain::service::RefreshError::DifferentUser) => {
-                let failure = Failure::from(chat_domain::service::RefreshError::DifferentUser);
-                // Answer first, then disconnect.
-                let socket = socket.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    let _ = socket.disconnect();
-                });
-                Err(failure)
-            }
-            Err(other) => Err(other.into()),
-        }
+async fn typing_start<A: Adapter>(cx: Cx<A>, p: ConversationRef) -> Result<TypingAck, Failure> {
+    let key = typing_key(&cx.me, &p)?;
+    let done = cx.state.services.typing.start(key.clone()).await?;
+    if let Some(at) = done.expires_at {
+        cx.state.timers.watch(at, Due::Typing(key));
+    }
+    Ok(TypingAck {
+        conversation_id: done.conversation_id.get(),
+        is_typing: true,
     })
-    .await;
+}
+
+async fn typing_stop<A: Adapter>(cx: Cx<A>, p: ConversationRef) -> Result<TypingAck, Failure> {
+    let done = cx
+        .state
+        .services
+        .typing
+        .stop(typing_key(&cx.me, &p)?)
+        .await?;
+    Ok(TypingAck {
+        conversation_id: done.conversation_id.get(),
+        is_typing: false,
+    })
+}
+
+async fn presence<A: Adapter>(cx: Cx<A>, p: PresenceUpdate) -> Result<PresenceAck, Failure> {
+    let status = p.validate()?;
+    let me = &cx.me;
+    let set = cx
+        .state
+        .services
+        .presence
+        .update(me.user_id, me.socket_id.clone(), status)
+        .await?;
+    Ok(PresenceAck {
+        user_id: me.user_id.get(),
+        status: set.into(),
+    })
+}
+
+async fn block<A: Adapter>(cx: Cx<A>, p: BlockUser) -> Result<BlockResult, Failure> {
+    let (conversation, target) = p.validate()?;
+    let blocks = &cx.state.services.blocks;
+    let block = blocks.block(cx.me.user_id, conversation, target).await?;
+    Ok(BlockResult::new(conversation, target, Some(&block)))
+}
+
+async fn unblock<A: Adapter>(cx: Cx<A>, p: BlockUser) -> Result<BlockResult, Failure> {
+    let (conversation, target) = p.validate()?;
+    let blocks = &cx.state.services.blocks;
+    // Lifted or not blocked in the first place: either way no block of yours stands.
+    let _outcome: UnblockOutcome = blocks.unblock(cx.me.user_id, conversation, target).await?;
+    Ok(BlockResult::new(conversation, target, None))
+}
+
+async fn mute<A: Adapter>(cx: Cx<A>, p: MuteConversation) -> Result<MuteResult, Failure> {
+    let (conversation, until) = p.validate()?;
+    let mutes = &cx.state.services.mutes;
+    let mute = mutes.mute(cx.me.user_id, conversation, until).await?;
+    Ok(MuteResult::new(conversation, Some(&mute)))
+}
+
+async fn unmute<A: Adapter>(cx: Cx<A>, p: MuteConversation) -> Result<MuteResult, Failure> {
+    let (conversation, _) = p.validate()?;
+    let mutes = &cx.state.services.mutes;
+    mutes.unmute(cx.me.user_id, conversation).await?;
+    Ok(MuteResult::new(conversation, None))
+}
+
+async fn ping<A: Adapter>(cx: Cx<A>, p: SocketPing) -> Result<Pong, Failure> {
+    let pong = Pong {
+        client_time: p.client_time.unwrap_or(Value::Null),
+        server_time: cx.state.clock.now().millis(),
+    };
+    let _ = cx.socket.emit(outbound::SOCKET_PONG, &pong);
+    Ok(pong)
+}
+
+async fn auth<A: Adapter>(cx: Cx<A>, p: AuthRefresh) -> Result<AuthAck, Failure> {
+    let Cx { socket, state, me } = cx;
+    match state.services.sessions.refresh(me.user_id, &p.token).await {
+        Ok(principal) => {
+            let before = me.set_expires_at(principal.expires_at);
+            state.timers.forget_token(socket.id, before);
+            state.timers.watch_token(socket.id, principal.expires_at);
+            Ok(AuthAck {
+                user_id: principal.user_id.get(),
+                expires_at: time::format(principal.expires_at),
+            })
+        }
+        Err(RefreshError::DifferentUser) => {
+            // Answer first, then disconnect.
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                let _ = socket.disconnect();
+            });
+            Err(RefreshError::DifferentUser.into())
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -6,20 +6,21 @@
 //! presence leases.
 //!
 //! # Layout
-//! - `names`: event and room names, spelled once.
+//! - `names`: room names, spelled once (event names and payloads are `chat-protocol`'s).
 //! - `connect`: middleware, connect/disconnect handlers.
-//! - `expiry`: token expiry, watched by one task for every socket.
+//! - `events`: every client event but `message:send`, registered through one helper.
 //! - `send`: the per-socket send queue (order, `clientSequence` reordering).
-//! - `events`: the other events' handlers.
-//! - `handshake`: the handshake request copied out of hyper's read buffer.
 //! - `reply`: payload extraction and the one way an event is answered.
-//! - `dto`, `wire_time`: payloads in and out.
-//! - `error`: the mapping from service errors to the contract's codes.
-//! - `publisher`, `metrics`, `state`.
+//! - `timers`, `expiry`: what falls due (token lapses, typing clears), done by one task.
+//! - `server`: the running server with its rooms adapter erased; `publisher` over it.
+//! - `user`, `state`, `drain`: what each socket carries, what handlers share, the send count.
+//! - `handshake`: the handshake request copied out of hyper's read buffer; `metrics`.
+//!
+//! Module dependencies point one way: `names`, `metrics`, `drain`, `timers`, `reply` →
+//! `user`, `state` → `send`, `expiry`, `server` → `events`, `publisher` → `connect` → `lib`.
 
 mod connect;
-mod dto;
-mod error;
+mod drain;
 mod events;
 mod expiry;
 mod handshake;
@@ -28,24 +29,22 @@ pub mod names;
 mod publisher;
 mod reply;
 mod send;
+mod server;
 mod state;
-mod wire_time;
+mod timers;
+mod user;
 
 use std::{sync::Arc, time::Duration};
 
-use chat_domain::{SocketId, UserId};
 use socketioxide::{
-    ParserConfig, SocketIo, SocketIoBuilder, adapter::Adapter, adapter::Emitter,
-    adapter::LocalAdapter, handler::ConnectHandler,
+    ParserConfig, SocketIo, SocketIoBuilder,
+    adapter::{Adapter, Emitter, LocalAdapter},
+    handler::ConnectHandler,
 };
 use socketioxide_redis::{FredAdapter, RedisAdapterCtr, drivers::fred::FredDriver};
 
-pub use crate::{
-    connect::ConnectRefusal,
-    error::{ErrorCode, Failure},
-    publisher::SocketIoEventPublisher,
-    state::SocketState,
-};
+use crate::server::Server;
+pub use crate::{publisher::SocketIoEventPublisher, state::SocketState};
 
 /// Transport settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,27 +98,15 @@ type RedisRooms = FredAdapter<Emitter>;
 /// The running Socket.IO server, whichever the rooms: what the app needs after wiring.
 #[derive(Clone)]
 pub struct SocketServer {
-    handle: Handle,
+    server: Arc<dyn Server>,
     state: SocketState,
-    /// The task that disconnects sockets whose token lapsed.
+    /// The task that does what falls due (token lapses, typing clears).
     expiry: tokio::task::AbortHandle,
-}
-
-#[derive(Clone)]
-pub(crate) enum Handle {
-    Local(SocketIo<LocalAdapter>),
-    Redis(SocketIo<RedisRooms>),
 }
 
 impl std::fmt::Debug for SocketServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rooms = match self.handle {
-            Handle::Local(_) => "local",
-            Handle::Redis(_) => "redis",
-        };
-        f.debug_struct("SocketServer")
-            .field("rooms", &rooms)
-            .finish_non_exhaustive()
+        f.debug_struct("SocketServer").finish_non_exhaustive()
     }
 }
 
@@ -148,6 +135,16 @@ fn builder(config: SocketConfig, state: SocketState) -> SocketIoBuilder {
         .with_state(state)
 }
 
+/// Starts the expiry task of `io`, whose namespace is registered; from here on the adapter is
+/// erased.
+fn start<A: Adapter>(
+    io: SocketIo<A>,
+    state: &SocketState,
+) -> (Arc<dyn Server>, tokio::task::AbortHandle) {
+    let expiry = expiry::spawn_watcher(io.clone(), state.clone()).abort_handle();
+    (Arc::new(io), expiry)
+}
+
 /// Mounts the Socket.IO server on `router` (path `/socket.io/`), with the handlers on the `/`
 /// namespace, and attaches `publisher` to it.
 ///
@@ -161,39 +158,32 @@ pub async fn mount(
     publisher: &SocketIoEventPublisher,
 ) -> Result<(axum::Router, SocketServer), MountError> {
     let built = builder(config, state.clone());
-    let (router, handle, expiry) = match rooms {
+    let (router, (server, expiry)) = match rooms {
         Rooms::Local => {
             let (layer, io) = built.build_layer();
-            io.ns(
-                names::NAMESPACE,
-                connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
-            );
-            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
-            (router.layer(layer), Handle::Local(io), expiry)
+            let handlers = connect::on_connect::<LocalAdapter>;
+            io.ns(names::NAMESPACE, handlers.with(connect::authenticate));
+            (router.layer(layer), start(io, &state))
         }
         Rooms::Redis(adapter) => {
             let (layer, io) = built.with_adapter::<RedisRooms>(adapter).build_layer();
             // With a remote adapter the namespace exists once its channels are subscribed.
-            io.ns(
-                names::NAMESPACE,
-                connect::on_connect::<RedisRooms>.with(connect::authenticate::<RedisRooms>),
-            )
-            .await
-            .map_err(|e| MountError::Rooms(e.to_string()))?;
-            let expiry = expiry::spawn_watcher(io.clone(), state.clone());
-            (router.layer(layer), Handle::Redis(io), expiry)
+            let handlers = connect::on_connect::<RedisRooms>;
+            io.ns(names::NAMESPACE, handlers.with(connect::authenticate))
+                .await
+                .map_err(|e| MountError::Rooms(e.to_string()))?;
+            (router.layer(layer), start(io, &state))
         }
     };
     // Outside socketioxide's layer: it sees the request with its own copies of the URI and headers.
     let router = router.layer(axum::middleware::map_request(
         handshake::detach_from_read_buffer,
     ));
-    publisher.attach(handle.clone());
-    let expiry = expiry.abort_handle();
+    publisher.attach(server.clone());
     Ok((
         router,
         SocketServer {
-            handle,
+            server,
             state,
             expiry,
         },
@@ -203,10 +193,7 @@ pub async fn mount(
 impl SocketServer {
     /// Closes every socket of this node (their disconnect handlers run).
     pub async fn close(&self) {
-        match &self.handle {
-            Handle::Local(io) => io.close().await,
-            Handle::Redis(io) => io.close().await,
-        }
+        self.server.close().await;
         self.expiry.abort();
     }
 
@@ -228,7 +215,7 @@ impl SocketServer {
 
     async fn renew_and_sweep(&self) {
         let presence = &self.state.services.presence;
-        let connections = self.local_connections();
+        let connections = self.server.connections();
         let total = connections.len();
         // Many at a time: one node may hold tens of thousands of sockets, and each renewal is a
         // round trip; one pass must end well within a third of the lease.
@@ -256,32 +243,7 @@ impl SocketServer {
             tracing::warn!(error = %error, "sweeping lapsed presence failed");
         }
     }
-
-    /// The registered sockets of this node, each with a check of whether it is still connected.
-    fn local_connections(&self) -> Vec<(UserId, SocketId, LiveCheck)> {
-        match &self.handle {
-            Handle::Local(io) => connections(io),
-            Handle::Redis(io) => connections(io),
-        }
-    }
 }
 
 /// Presence renewals in flight at once.
 const RENEWALS_IN_FLIGHT: usize = 64;
-
-/// Whether a socket listed a moment ago is still connected.
-type LiveCheck = Box<dyn Fn() -> bool + Send + Sync>;
-
-fn connections<A: Adapter>(io: &SocketIo<A>) -> Vec<(UserId, SocketId, LiveCheck)> {
-    io.sockets()
-        .into_iter()
-        .filter_map(|s| {
-            let user = s.extensions.get::<Arc<state::SocketUser<A>>>()?;
-            if !user.is_registered() {
-                return None;
-            }
-            let live: LiveCheck = Box::new(move || s.connected());
-            Some((user.user_id, user.socket_id.clone(), live))
-        })
-        .collect()
-}

@@ -14,7 +14,6 @@ use chat_domain::{
     ordering::{Offer, ReorderBuffer, ReorderPolicy},
     service::SendMessage,
 };
-use serde_json::Value;
 use socketioxide::{
     adapter::Adapter,
     extract::{AckSender, SocketRef, State},
@@ -23,21 +22,32 @@ use socketioxide::{
 };
 use tokio::sync::mpsc;
 
-use crate::{
-    dto::{self, DeliveredOut, SendFields, SendIn},
-    error::{ErrorCode, Failure},
-    metrics,
-    names::inbound::MESSAGE_SEND,
-    reply::{Context, answer, read_payload},
-    state::{InFlight, SocketState, SocketUser},
+use chat_protocol::{
+    Failure, FailureContext,
+    events::inbound::MESSAGE_SEND,
+    inbound::{self, MessageSend, SendFields},
+    payload::MessageDelivered,
 };
 
-/// One `message:send`, waiting its turn.
-pub(crate) struct SendJob<A: Adapter> {
-    payload: Result<Value, Failure>,
-    ack: AckSender<A>,
-    received: Instant,
-    _in_flight: InFlight,
+use crate::{
+    metrics,
+    reply::{answer, read_payload},
+    state::SocketState,
+    user::{SendJob, SendQueue, SocketUser},
+};
+
+/// The socket's send queue; the first call starts the task that commits it.
+fn queue<'a, A: Adapter>(
+    user: &'a SocketUser<A>,
+    socket: &Arc<Socket<A>>,
+    state: &SocketState,
+) -> &'a SendQueue<A> {
+    user.sends.get_or_init(|| {
+        let (sends, queue) = mpsc::unbounded_channel();
+        let socket = SocketRef::from(socket.clone());
+        tokio::spawn(SendActor::new(socket, state.clone(), user).run(queue));
+        sends
+    })
 }
 
 /// Enqueues the event in arrival order; the handler itself has nothing left to do.
@@ -69,7 +79,7 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
                         received,
                         _in_flight: in_flight,
                     });
-                    match user.sends(s, &state).send(job) {
+                    match queue(&user, s, &state).send(job) {
                         Ok(()) => return Ok(Self),
                         Err(mpsc::error::SendError(job)) => {
                             Some((job.ack, "the socket is closing"))
@@ -81,7 +91,7 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
             _ => Some((ack, "the socket is not ready")),
         };
         if let Some((ack, why)) = refused {
-            let _ = ack.send(&Failure::new(ErrorCode::Unavailable, why).ack());
+            let _ = ack.send(&Failure::unavailable(why).ack());
         }
         Ok(Self)
     }
@@ -90,19 +100,13 @@ impl<A: Adapter> FromMessageParts<A> for QueuedSend {
 /// The handler: everything happened in the extractor.
 pub(crate) async fn on_send(_: QueuedSend) {}
 
-impl<A: Adapter> std::fmt::Debug for SendJob<A> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendJob").finish_non_exhaustive()
-    }
-}
-
 struct Pending<A: Adapter> {
     fields: SendFields,
     job: SendJob<A>,
 }
 
 /// The per-socket task that commits queued sends in order.
-pub(crate) struct SendActor<A: Adapter> {
+struct SendActor<A: Adapter> {
     socket: SocketRef<A>,
     state: SocketState,
     user_id: UserId,
@@ -112,7 +116,7 @@ pub(crate) struct SendActor<A: Adapter> {
 }
 
 impl<A: Adapter> SendActor<A> {
-    pub(crate) fn new(socket: SocketRef<A>, state: SocketState, user: &SocketUser<A>) -> Self {
+    fn new(socket: SocketRef<A>, state: SocketState, user: &SocketUser<A>) -> Self {
         Self {
             socket,
             state,
@@ -124,7 +128,7 @@ impl<A: Adapter> SendActor<A> {
     }
 
     /// Runs until the socket's queue closes, then commits whatever still waits, in order.
-    pub(crate) async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<SendJob<A>>>) {
+    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Box<SendJob<A>>>) {
         loop {
             let wait = self.next_deadline().map(|d| {
                 let ms = d.millis_since(self.state.clock.now()).max(0);
@@ -163,7 +167,8 @@ impl<A: Adapter> SendActor<A> {
 
     async fn accept(&mut self, job: SendJob<A>) {
         let fields = match &job.payload {
-            Ok(v) => dto::parse::<SendIn>(v.clone()).and_then(|p| p.validate(&self.state.content)),
+            Ok(v) => inbound::parse::<MessageSend>(v.clone())
+                .and_then(|p| p.validate(&self.state.content)),
             Err(f) => Err(f.clone()),
         };
         let fields = match fields {
@@ -220,13 +225,13 @@ impl<A: Adapter> SendActor<A> {
             metrics::message_persisted();
         }
         let result = result
-            .map(|d| DeliveredOut::from(&d))
+            .map(|d| MessageDelivered::from(&d))
             .map_err(Failure::from);
         self.answer(job, result);
     }
 
-    fn answer(&self, job: SendJob<A>, result: Result<DeliveredOut, Failure>) {
-        let context = Context::of(&job.payload);
+    fn answer(&self, job: SendJob<A>, result: Result<MessageDelivered, Failure>) {
+        let context = FailureContext::of(job.payload.as_ref().ok());
         answer(
             &self.socket,
             job.ack,

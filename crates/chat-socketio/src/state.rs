@@ -1,25 +1,11 @@
-//! What every handler shares, and what each socket carries.
+//! What every handler shares.
 
-use std::{
-    collections::BTreeMap,
-    sync::{
-        Arc, Mutex, OnceLock, PoisonError,
-        atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use chat_domain::{
-    ContentPolicy, ConversationId, DeviceId, ServerSequence, SocketId, Timestamp, UserId,
-    ports::Clock, service::Services,
-};
-use socketioxide::{adapter::Adapter, extract::SocketRef, socket::Socket};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use chat_domain::{ContentPolicy, ports::Clock, service::Services};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{
-    expiry::Expiries,
-    send::{SendActor, SendJob},
-};
+use crate::{drain::Drain, timers::Timers};
 
 /// Shared by every handler (socketioxide state).
 #[derive(Clone)]
@@ -35,8 +21,8 @@ pub struct SocketState {
     /// Disconnects doing storage work at once, apart from connects (see
     /// [`Self::with_admission`]).
     pub(crate) departures: Arc<Semaphore>,
-    /// When each socket's token lapses (one watcher task per server, see `expiry`).
-    pub(crate) expiries: Arc<Expiries>,
+    /// What falls due: token lapses and typing clears (one task per server, see `expiry`).
+    pub(crate) timers: Arc<Timers>,
 }
 
 /// How long a connect waits for admission before it is refused `unavailable`.
@@ -60,7 +46,7 @@ impl SocketState {
             allowed_origins: Arc::from(Vec::new()),
             admission: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
             departures: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
-            expiries: Arc::new(Expiries::default()),
+            timers: Arc::new(Timers::default()),
         }
     }
 
@@ -120,152 +106,6 @@ impl SocketState {
     pub async fn drain(&self, limit: Duration) -> bool {
         self.drain.close();
         tokio::time::timeout(limit, self.drain.idle()).await.is_ok()
-    }
-}
-
-/// Counts sends accepted and not yet answered, for a graceful shutdown.
-#[derive(Debug, Default)]
-pub(crate) struct Drain {
-    closed: AtomicBool,
-    in_flight: AtomicUsize,
-    idle: Notify,
-}
-
-/// One accepted send; answered when dropped.
-#[derive(Debug)]
-pub(crate) struct InFlight(Arc<Drain>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-impl Drain {
-    /// Accepts one more send, unless closing.
-    pub(crate) fn begin(self: &Arc<Self>) -> Option<InFlight> {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if self.closed.load(Ordering::Acquire) {
-            drop(InFlight(self.clone()));
-            return None;
-        }
-        Some(InFlight(self.clone()))
-    }
-
-    fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-    }
-
-    async fn idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.in_flight.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-/// The authenticated identity and per-socket machinery (a socket extension).
-///
-/// Kept small: an idle socket holds it for its whole life. No task runs for an idle socket
-/// (the send queue's starts at the first `message:send`, token expiry is watched by one task
-/// per server), and no channel is allocated for it.
-#[derive(Debug)]
-pub(crate) struct SocketUser<A: Adapter> {
-    pub(crate) user_id: UserId,
-    pub(crate) device_id: DeviceId,
-    pub(crate) socket_id: SocketId,
-    /// What the handshake said the client has seen; taken by the connect handler.
-    pub(crate) last_sequences: Mutex<BTreeMap<ConversationId, ServerSequence>>,
-    /// The token's expiry (epoch milliseconds); a refresh moves it.
-    expires_at: AtomicI64,
-    /// Set once the session is registered (`connected`/`reconnected` sent).
-    registered: AtomicBool,
-    registered_changed: Notify,
-    /// This socket's send queue, with the task that commits it, from the first `message:send`.
-    /// Boxed jobs: the channel allocates its slots 32 at a time (3.6 KiB per socket unboxed).
-    sends: OnceLock<mpsc::UnboundedSender<Box<SendJob<A>>>>,
-}
-
-impl<A: Adapter> SocketUser<A> {
-    pub(crate) fn new(
-        user_id: UserId,
-        device_id: DeviceId,
-        socket_id: SocketId,
-        last_sequences: BTreeMap<ConversationId, ServerSequence>,
-        expires_at: Timestamp,
-    ) -> Self {
-        Self {
-            user_id,
-            device_id,
-            socket_id,
-            last_sequences: Mutex::new(last_sequences),
-            expires_at: AtomicI64::new(expires_at.millis()),
-            registered: AtomicBool::new(false),
-            registered_changed: Notify::new(),
-            sends: OnceLock::new(),
-        }
-    }
-
-    /// The handshake's `lastSequences`, once.
-    pub(crate) fn take_last_sequences(&self) -> BTreeMap<ConversationId, ServerSequence> {
-        std::mem::take(
-            &mut *self
-                .last_sequences
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-    }
-
-    /// When the socket's token expires.
-    pub(crate) fn expires_at(&self) -> Timestamp {
-        Timestamp::from_millis(self.expires_at.load(Ordering::Acquire))
-    }
-
-    /// Moves the token's expiry (a refresh); returns the previous one.
-    pub(crate) fn set_expires_at(&self, at: Timestamp) -> Timestamp {
-        Timestamp::from_millis(self.expires_at.swap(at.millis(), Ordering::AcqRel))
-    }
-
-    /// Whether the session is registered.
-    pub(crate) fn is_registered(&self) -> bool {
-        self.registered.load(Ordering::Acquire)
-    }
-
-    /// Marks the session registered (or given up on).
-    pub(crate) fn set_registered(&self) {
-        self.registered.store(true, Ordering::Release);
-        self.registered_changed.notify_waiters();
-    }
-
-    /// Waits until the session is registered.
-    pub(crate) async fn registration(&self) {
-        loop {
-            // Created before the check: a `notify_waiters` in between still wakes it.
-            let changed = self.registered_changed.notified();
-            if self.is_registered() {
-                return;
-            }
-            changed.await;
-        }
-    }
-
-    /// The socket's send queue; the first call starts the task that commits it.
-    pub(crate) fn sends(
-        &self,
-        socket: &Arc<Socket<A>>,
-        state: &SocketState,
-    ) -> &mpsc::UnboundedSender<Box<SendJob<A>>> {
-        self.sends.get_or_init(|| {
-            let (sends, queue) = mpsc::unbounded_channel();
-            let socket = SocketRef::from(socket.clone());
-            tokio::spawn(SendActor::new(socket, state.clone(), self).run(queue));
-            sends
-        })
     }
 }
 
