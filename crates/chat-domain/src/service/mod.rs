@@ -16,6 +16,7 @@ mod messaging;
 mod mute;
 mod presence;
 mod read;
+mod recorded_users;
 mod session;
 mod typing;
 

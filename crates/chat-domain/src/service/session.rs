@@ -12,11 +12,11 @@
 //! created since shortly before it was noticed gone, some of which it may already have.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
-    sync::{Arc, Mutex},
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
 };
 
-use super::{Policies, presence::PresenceService};
+use super::{Policies, presence::PresenceService, recorded_users::RecordedUsers};
 use crate::{
     block::is_kept_out,
     error::RepoError,
@@ -125,11 +125,8 @@ pub struct SessionService {
     presence: Arc<PresenceService>,
     /// Users this process recorded, with the name it recorded: a token naming the same needs
     /// no write (every connect and REST call authenticates).
-    recorded: Mutex<HashMap<UserId, Option<DisplayName>>>,
+    recorded: RecordedUsers,
 }
-
-/// Most users remembered as recorded; past it the memory starts over.
-const RECORDED_USERS: usize = 100_000;
 
 impl std::fmt::Debug for SessionService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,33 +167,20 @@ impl SessionService {
             ids,
             policies,
             presence,
-            recorded: Mutex::new(HashMap::new()),
+            recorded: RecordedUsers::default(),
         }
     }
 
     /// Records the user and the name from a token, unless this process already recorded the
     /// same: one write per user and name, not per connect.
     async fn record_user(&self, user: UserId, name: Option<DisplayName>) -> Result<(), RepoError> {
-        let known = |recorded: &HashMap<UserId, Option<DisplayName>>| {
-            recorded
-                .get(&user)
-                .is_some_and(|had| name.is_none() || *had == name)
-        };
-        if self.recorded.lock().is_ok_and(|r| known(&r)) {
+        if self.recorded.covers(user, name.as_ref()) {
             return Ok(());
         }
         self.users
             .upsert_user(user, name.clone(), self.clock.now())
             .await?;
-        if let Ok(mut recorded) = self.recorded.lock() {
-            if recorded.len() >= RECORDED_USERS {
-                recorded.clear();
-            }
-            let entry = recorded.entry(user).or_insert(None);
-            if name.is_some() {
-                *entry = name;
-            }
-        }
+        self.recorded.record(user, name);
         Ok(())
     }
 
