@@ -575,17 +575,18 @@ pub struct VerifiedToken {
 /// How far past `exp` (or before `nbf`) a token is still accepted: the contract's 30 s.
 pub const TOKEN_LEEWAY_SECS: u64 = 30;
 
-/// Why a token was refused.
+/// Why a token was refused. The texts are prose for logs; each transport spells its own wire
+/// code for each variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// No token was given.
-    #[error("token_missing")]
+    #[error("no token was given")]
     Missing,
     /// Bad signature, algorithm, claims or format.
-    #[error("token_invalid")]
+    #[error("the token is invalid")]
     Invalid,
     /// Past its `exp` (beyond the leeway).
-    #[error("token_expired")]
+    #[error("the token has expired")]
     Expired,
 }
 

@@ -50,12 +50,20 @@ pub enum ConnectRefusal {
     OriginNotAllowed,
 }
 
+impl From<TokenError> for ConnectRefusal {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Missing => Self::TokenMissing,
+            TokenError::Expired => Self::TokenExpired,
+            TokenError::Invalid => Self::TokenInvalid,
+        }
+    }
+}
+
 impl From<AuthError> for ConnectRefusal {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Token(TokenError::Missing) => Self::TokenMissing,
-            AuthError::Token(TokenError::Expired) => Self::TokenExpired,
-            AuthError::Token(TokenError::Invalid) => Self::TokenInvalid,
+            AuthError::Token(token) => token.into(),
             AuthError::Repo(error) => {
                 tracing::warn!(error = %error, "recording the user at connect failed");
                 Self::Unavailable

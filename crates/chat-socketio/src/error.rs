@@ -9,6 +9,8 @@ use chat_domain::{
 };
 use serde::Serialize;
 
+use crate::connect::ConnectRefusal;
+
 /// The contract's error codes (section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -219,11 +221,34 @@ impl From<MuteError> for Failure {
 impl From<RefreshError> for Failure {
     fn from(e: RefreshError) -> Self {
         match e {
-            RefreshError::Token(t) => Self::new(ErrorCode::Unauthorized, t.to_string()),
+            // The message is the token's wire code, as in a refused handshake.
+            RefreshError::Token(t) => {
+                Self::new(ErrorCode::Unauthorized, ConnectRefusal::from(t).to_string())
+            }
             RefreshError::DifferentUser => {
                 Self::new(ErrorCode::Unauthorized, "the token belongs to another user")
             }
             RefreshError::Repo(r) => r.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::ports::TokenError;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_refresh_says_the_token_code_not_the_domain_prose() {
+        for (token, code) in [
+            (TokenError::Missing, "token_missing"),
+            (TokenError::Invalid, "token_invalid"),
+            (TokenError::Expired, "token_expired"),
+        ] {
+            let failure = Failure::from(RefreshError::Token(token));
+            assert_eq!(failure.code, ErrorCode::Unauthorized);
+            assert_eq!(failure.message, code);
         }
     }
 }

@@ -47,7 +47,7 @@ pub enum SendMessageError {
     #[error("not a participant of this conversation")]
     NotParticipant,
     /// A block stands between the sender and another participant.
-    #[error("blocked ({})", .0.as_str())]
+    #[error("blocked: {0}")]
     Blocked(BlockSide),
     /// Over the send quota.
     #[error("rate limit exceeded")]

@@ -47,7 +47,7 @@ pub enum TypingError {
     #[error("not a participant of this conversation")]
     NotParticipant,
     /// A block stands in the conversation.
-    #[error("blocked ({})", .0.as_str())]
+    #[error("blocked: {0}")]
     Blocked(BlockSide),
     /// Over the typing quota.
     #[error("rate limit exceeded")]
