@@ -28,6 +28,16 @@ pub enum BlockSide {
     YouBlocked,
 }
 
+impl std::fmt::Display for BlockSide {
+    /// Prose, for messages and logs (the wire word is [`Self::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UserBlocked => "another participant has blocked you",
+            Self::YouBlocked => "you have blocked another participant",
+        })
+    }
+}
+
 impl BlockSide {
     /// The contract's `reason` string.
     #[must_use]

@@ -1,6 +1,14 @@
 //! The ports: what the domain needs from the outside world. Adapters implement them; services
 //! hold them as `Arc<dyn Port>`. Every method is one atomic business operation; transactions
 //! stay inside the adapter.
+//!
+//! # Errors
+//! Every fallible method MUST return [`RepoError::Unavailable`] when its backing service is down,
+//! busy or timed out (the same call may succeed later: a pool timeout, a lost connection, a
+//! lock held too long) and [`RepoError::Internal`] for anything else that went wrong (a bug,
+//! data that does not decode). [`RepoError::NotFound`] and [`RepoError::Conflict`] are returned
+//! only where a method's `# Errors` says so: something absent is otherwise an `Ok` answer
+//! (`None`, an empty list), and services rely on that.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +38,10 @@ use crate::{
 pub trait UserRepository: Send + Sync {
     /// Creates the user if missing; when `name` is given, sets it as the display name. A changed
     /// name moves the [`ContextVersion`] of every conversation of the user.
+    ///
+    /// # Errors
+    /// Outages and failures only (see [the module](self#errors)): a known user is updated, never a
+    /// `Conflict`.
     async fn upsert_user(
         &self,
         id: UserId,
@@ -48,6 +60,10 @@ pub trait ConversationRepository: Send + Sync {
     /// Returns the one-to-one conversation of `pair`, creating it (with `new_id`, both users'
     /// rows and both participants, joined at `now`) when there is none. Two concurrent calls
     /// for one pair yield one conversation.
+    ///
+    /// # Errors
+    /// MUST return `RepoError::Conflict` when `new_id` is already the id of another conversation
+    /// (the pair's own conversation is returned as `Created::Existing`, not refused).
     async fn find_or_create_one_to_one(
         &self,
         pair: OneToOnePair,
@@ -56,18 +72,27 @@ pub trait ConversationRepository: Send + Sync {
     ) -> Result<(Conversation, Created), RepoError>;
 
     /// The conversation with its participants (names included), if it exists.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown conversation is `Ok(None)`.
     async fn find_conversation(
         &self,
         id: ConversationId,
     ) -> Result<Option<Conversation>, RepoError>;
 
     /// What a send checks, read at one version; `None` when the conversation does not exist.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown conversation is `Ok(None)`.
     async fn fetch_send_context(
         &self,
         id: ConversationId,
     ) -> Result<Option<SendContext>, RepoError>;
 
     /// Every conversation `user` is an active participant of, with its newest sequence.
+    ///
+    /// # Errors
+    /// Outages and failures only: a user with none (or unknown) gets an empty list.
     async fn list_conversation_heads(
         &self,
         user: UserId,
@@ -75,6 +100,9 @@ pub trait ConversationRepository: Send + Sync {
 
     /// A page of `user`'s chat list, newest activity first. `now` decides which mutes are in
     /// force. Presence is not the repository's business; the service adds it.
+    ///
+    /// # Errors
+    /// Outages and failures only: a user with none (or unknown) gets an empty page.
     async fn list_chat_list(
         &self,
         user: UserId,
@@ -85,7 +113,11 @@ pub trait ConversationRepository: Send + Sync {
 
     /// Moves `user`'s read marker in `conversation` forward to `proposed` (clamped to the
     /// conversation's newest sequence), atomically: a concurrent older proposal never moves it
-    /// back. Returns `RepoError::NotFound` when `user` is not a participant.
+    /// back.
+    ///
+    /// # Errors
+    /// MUST return `RepoError::NotFound` when `user` is not a participant of `conversation` or the
+    /// conversation does not exist (the read service answers "not a participant").
     async fn advance_read_marker(
         &self,
         conversation: ConversationId,
@@ -95,6 +127,11 @@ pub trait ConversationRepository: Send + Sync {
     ) -> Result<MarkerMove, RepoError>;
 
     /// Messages others sent in `conversation` after `user`'s marker.
+    ///
+    /// # Errors
+    /// Outages and failures only. For a user who is not an active participant the answer is not
+    /// pinned down (the SQL store answers 0, the testkit fake `NotFound`): callers ask only for
+    /// participants.
     async fn unread_count(
         &self,
         conversation: ConversationId,
@@ -102,6 +139,9 @@ pub trait ConversationRepository: Send + Sync {
     ) -> Result<u64, RepoError>;
 
     /// `unread_count` of every conversation `user` is an active participant of (zeros included).
+    ///
+    /// # Errors
+    /// Outages and failures only: a user with none gets an empty list.
     async fn unread_counts(&self, user: UserId) -> Result<Vec<(ConversationId, u64)>, RepoError>;
 }
 
@@ -192,9 +232,16 @@ pub trait MessageRepository: Send + Sync {
     ) -> Result<CheckedAppend, RepoError>;
 
     /// A message by id.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown id is `Ok(None)`.
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError>;
 
     /// A page of a conversation's history.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown conversation, or a page past the end, is an empty
+    /// page. Whether the caller may read it is the service's check, not the repository's.
     async fn list_history(
         &self,
         conversation: ConversationId,
@@ -204,6 +251,10 @@ pub trait MessageRepository: Send + Sync {
     /// The furthest sequence a read target names in `conversation`: its explicit sequence, the
     /// newest message at or before its instant, the newest of its message ids (ids of other
     /// conversations are ignored). `None` when it names no message.
+    ///
+    /// # Errors
+    /// Outages and failures only: a target naming nothing (unknown ids, an instant before the first
+    /// message) is `Ok(None)`.
     async fn resolve_read_target(
         &self,
         conversation: ConversationId,
@@ -212,6 +263,9 @@ pub trait MessageRepository: Send + Sync {
 
     /// Messages after each cursor, ordered by (conversation, sequence), at most `limit`, and
     /// whether more exist.
+    ///
+    /// # Errors
+    /// Outages and failures only: no cursors, or nothing after them, is an empty page.
     async fn list_pending(
         &self,
         cursors: Vec<(ConversationId, ServerSequence)>,
@@ -221,6 +275,9 @@ pub trait MessageRepository: Send + Sync {
     /// For each of `conversations`, the first sequence of a message created after `instant`
     /// (conversations with none are left out). Resume uses it to owe a device everything that
     /// may have been emitted into a connection already dead.
+    ///
+    /// # Errors
+    /// Outages and failures only.
     async fn first_sequences_after(
         &self,
         conversations: Vec<ConversationId>,
@@ -228,6 +285,9 @@ pub trait MessageRepository: Send + Sync {
     ) -> Result<Vec<(ConversationId, ServerSequence)>, RepoError>;
 
     /// The newest client sequence `sender` committed from `device` in `conversation`.
+    ///
+    /// # Errors
+    /// Outages and failures only: no numbered message from that device is `Ok(None)`.
     async fn last_client_sequence(
         &self,
         conversation: ConversationId,
@@ -242,22 +302,41 @@ pub trait MessageRepository: Send + Sync {
 pub trait BlockRepository: Send + Sync {
     /// Stores the block; when it already stands, returns the existing one unchanged. A new
     /// block moves the conversation's [`ContextVersion`].
+    ///
+    /// # Errors
+    /// A standing block is returned, never a `Conflict`. A store that keeps referential integrity
+    /// returns `RepoError::NotFound` when the conversation or either user does not exist (the SQL
+    /// stores do, by foreign key; the testkit fake does not check): the block service checks the
+    /// conversation and both participants first. `RepoError::Unavailable` also when the block kept
+    /// being lifted by concurrent unblocks while it was stored.
     async fn insert_block(&self, block: Block) -> Result<Block, RepoError>;
 
     /// The blocks standing in a conversation.
+    ///
+    /// # Errors
+    /// Outages and failures only: none (or an unknown conversation) is an empty list.
     async fn list_conversation_blocks(
         &self,
         conversation: ConversationId,
     ) -> Result<Vec<Block>, RepoError>;
 
     /// The blocks `user` made, in every conversation, oldest first.
+    ///
+    /// # Errors
+    /// Outages and failures only: none is an empty list.
     async fn list_user_blocks(&self, user: UserId) -> Result<Vec<Block>, RepoError>;
 
     /// The blocks `user` made or is subject to.
+    ///
+    /// # Errors
+    /// Outages and failures only: none is an empty list.
     async fn list_blocks_involving(&self, user: UserId) -> Result<Vec<Block>, RepoError>;
 
     /// Lifts the block; returns it when it stood (then the conversation's [`ContextVersion`]
     /// moves).
+    ///
+    /// # Errors
+    /// Outages and failures only: no such block is `Ok(None)`, not `NotFound`.
     async fn delete_block(
         &self,
         conversation: ConversationId,
@@ -272,9 +351,18 @@ pub trait BlockRepository: Send + Sync {
 pub trait MuteRepository: Send + Sync {
     /// Stores the mute, replacing any earlier one of the same user and conversation, and moves
     /// the conversation's [`ContextVersion`].
+    ///
+    /// # Errors
+    /// An earlier mute is replaced, never a `Conflict`. A store that keeps referential integrity
+    /// returns `RepoError::NotFound` when the conversation or the user does not exist (the SQL
+    /// stores do, by foreign key; the testkit fake does not check): the mute service checks that
+    /// the user is a participant first.
     async fn upsert_mute(&self, mute: Mute) -> Result<Mute, RepoError>;
 
     /// The user's mute of a conversation, expired or not.
+    ///
+    /// # Errors
+    /// Outages and failures only: no mute is `Ok(None)`.
     async fn find_mute(
         &self,
         conversation: ConversationId,
@@ -282,10 +370,16 @@ pub trait MuteRepository: Send + Sync {
     ) -> Result<Option<Mute>, RepoError>;
 
     /// The user's mutes in force at `now`, oldest first.
+    ///
+    /// # Errors
+    /// Outages and failures only: none is an empty list.
     async fn list_user_mutes(&self, user: UserId, now: Timestamp) -> Result<Vec<Mute>, RepoError>;
 
     /// Lifts the mute; returns it when there was one (then the conversation's
     /// [`ContextVersion`] moves).
+    ///
+    /// # Errors
+    /// Outages and failures only: no mute is `Ok(None)`, not `NotFound`.
     async fn delete_mute(
         &self,
         conversation: ConversationId,
@@ -310,19 +404,36 @@ pub struct SocketSession {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Records a live socket.
+    /// Records a live socket; a socket recorded again replaces its earlier record (and leaves
+    /// the earlier user's sockets when the user differs).
+    ///
+    /// # Errors
+    /// Outages and failures only (see [the module](self#errors)).
     async fn insert_session(&self, session: SocketSession) -> Result<(), RepoError>;
 
     /// The live sockets of a user.
+    ///
+    /// # Errors
+    /// Outages and failures only: none is an empty list.
     async fn list_user_sessions(&self, user: UserId) -> Result<Vec<SocketSession>, RepoError>;
 
     /// Forgets a socket; returns it when it was known.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown socket is `Ok(None)`.
     async fn delete_session(&self, socket: SocketId) -> Result<Option<SocketSession>, RepoError>;
 
     /// Records where a device stood when it left, kept for `ttl_ms`; replaces an earlier one.
+    /// A `ttl_ms` of zero or less keeps nothing (the earlier one is gone too).
+    ///
+    /// # Errors
+    /// Outages and failures only.
     async fn insert_resume_point(&self, point: ResumePoint, ttl_ms: i64) -> Result<(), RepoError>;
 
     /// Takes (returns and forgets) a device's resume point, if one is kept.
+    ///
+    /// # Errors
+    /// Outages and failures only: no point (or an expired one) is `Ok(None)`.
     async fn take_resume_point(
         &self,
         user: UserId,
@@ -336,6 +447,9 @@ pub trait SessionStore: Send + Sync {
 pub trait PresenceStore: Send + Sync {
     /// Sets one connection's status (connecting is setting `Online`); returns the user's
     /// aggregate before and after, atomically.
+    ///
+    /// # Errors
+    /// Outages and failures only (see [the module](self#errors)).
     async fn set_connection_status(
         &self,
         user: UserId,
@@ -346,6 +460,10 @@ pub trait PresenceStore: Send + Sync {
 
     /// Removes one connection; returns the aggregate before and after, atomically, and records
     /// `now` as last seen when the user goes offline.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown connection changes nothing (before and after are
+    /// equal), it is not `NotFound`.
     async fn remove_connection(
         &self,
         user: UserId,
@@ -354,6 +472,9 @@ pub trait PresenceStore: Send + Sync {
     ) -> Result<PresenceChange, RepoError>;
 
     /// The aggregate presence of each user asked for (unknown users are `Offline`).
+    ///
+    /// # Errors
+    /// Outages and failures only.
     async fn fetch_presence(
         &self,
         users: Vec<UserId>,
@@ -362,6 +483,9 @@ pub trait PresenceStore: Send + Sync {
     /// Extends the lease of a live connection (stores shared by several nodes count a
     /// connection only while its node renews it). `false` when the connection is unknown or its
     /// lease lapsed: set its status again. A store of one process has no leases: always `true`.
+    ///
+    /// # Errors
+    /// Outages and failures only: an unknown or lapsed connection is `Ok(false)`.
     async fn renew_connection(&self, user: UserId, socket: SocketId) -> Result<bool, RepoError> {
         let _ = (user, socket);
         Ok(true)
@@ -371,6 +495,9 @@ pub trait PresenceStore: Send + Sync {
     /// or lost the store) and returns each user whose aggregate that changed, so that the
     /// change is announced once, by whichever node swept it. A store of one process has no
     /// leases: always empty.
+    ///
+    /// # Errors
+    /// Outages and failures only.
     async fn sweep_lapsed(
         &self,
         now: Timestamp,
@@ -386,6 +513,10 @@ pub trait PresenceStore: Send + Sync {
 pub trait RateLimiter: Send + Sync {
     /// Counts one action of `key` at `now` against `quota`, atomically; a refused action is not
     /// counted.
+    ///
+    /// # Errors
+    /// Outages and failures only: an action over the quota is `Ok(RateDecision::Limited)`, never an
+    /// error.
     async fn check(
         &self,
         key: RateLimitKey,
@@ -399,9 +530,20 @@ pub trait RateLimiter: Send + Sync {
 #[async_trait::async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Sends `event` to `audience` (on every node).
+    ///
+    /// # Errors
+    /// MUST return `RepoError::Unavailable` when the event could not be handed to the transport (it
+    /// is not running yet or any more, or the broadcast failed). A socket of the audience that
+    /// cannot take it (closing, its send buffer full) is not an error: that socket recovers the
+    /// event through resume. Services log a failure and carry on (best effort).
     async fn publish(&self, audience: Audience, event: ServerEvent) -> Result<(), RepoError>;
 
     /// Puts every live socket of `user` into the conversation's room (on every node).
+    ///
+    /// # Errors
+    /// MUST return `RepoError::Unavailable` when the membership could not be changed (the transport
+    /// is not running, or the change could not reach every node). A user with no live socket is no
+    /// error.
     async fn join_conversation(
         &self,
         user: UserId,
@@ -409,6 +551,9 @@ pub trait EventPublisher: Send + Sync {
     ) -> Result<(), RepoError>;
 
     /// Takes every live socket of `user` out of the conversation's room (on every node).
+    ///
+    /// # Errors
+    /// As [`Self::join_conversation`].
     async fn leave_conversation(
         &self,
         user: UserId,
@@ -430,17 +575,18 @@ pub struct VerifiedToken {
 /// How far past `exp` (or before `nbf`) a token is still accepted: the contract's 30 s.
 pub const TOKEN_LEEWAY_SECS: u64 = 30;
 
-/// Why a token was refused.
+/// Why a token was refused. The texts are prose for logs; each transport spells its own wire
+/// code for each variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// No token was given.
-    #[error("token_missing")]
+    #[error("no token was given")]
     Missing,
     /// Bad signature, algorithm, claims or format.
-    #[error("token_invalid")]
+    #[error("the token is invalid")]
     Invalid,
     /// Past its `exp` (beyond the leeway).
-    #[error("token_expired")]
+    #[error("the token has expired")]
     Expired,
 }
 

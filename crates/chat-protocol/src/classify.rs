@@ -341,4 +341,17 @@ mod tests {
             "token_expired"
         );
     }
+
+    #[test]
+    fn a_refused_refresh_says_the_token_code_not_the_domain_prose() {
+        for (token, code) in [
+            (TokenError::Missing, "token_missing"),
+            (TokenError::Invalid, "token_invalid"),
+            (TokenError::Expired, "token_expired"),
+        ] {
+            let failure = Failure::from(RefreshError::Token(token));
+            assert_eq!(failure.code, ErrorCode::Unauthorized);
+            assert_eq!(failure.message, code);
+        }
+    }
 }

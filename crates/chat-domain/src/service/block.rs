@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
+use super::{Policies, RateLimited, SendContextCache, check_rate, publish};
 use crate::{
     block::{Block, BlockTargetError, ensure_block_target, is_kept_out},
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, UserId},
+    ports::{BlockRepository, Clock, ConversationRepository, EventPublisher, RateLimiter},
     rate_limit::RateLimitedAction,
 };
 
@@ -38,17 +39,43 @@ pub enum UnblockOutcome {
 }
 
 /// Blocks.
-#[derive(Debug)]
 pub struct BlockService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
     policies: Policies,
     cache: Arc<SendContextCache>,
 }
 
+impl std::fmt::Debug for BlockService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
 impl BlockService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+    /// A block service over these ports. A block or unblock invalidates the conversation in
+    /// `cache` (the one [`super::MessagingService`] reads).
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        blocks: Arc<dyn BlockRepository>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        policies: Policies,
+        cache: Arc<SendContextCache>,
+    ) -> Self {
         Self {
-            ports,
+            conversations,
+            blocks,
+            rate_limiter,
+            publisher,
+            clock,
             policies,
             cache,
         }
@@ -60,8 +87,7 @@ impl BlockService {
         conversation: ConversationId,
         target: UserId,
     ) -> Result<(), BlockError> {
-        let ports = &*self.ports;
-        let found = ports
+        let found = self
             .conversations
             .find_conversation(conversation)
             .await?
@@ -71,11 +97,11 @@ impl BlockService {
             other => BlockError::InvalidTarget(other),
         })?;
         check_rate(
-            ports,
-            &self.policies,
+            &*self.rate_limiter,
+            &self.policies.rate,
             actor,
             RateLimitedAction::Block,
-            ports.clock.now(),
+            self.clock.now(),
         )
         .await?
         .map_err(BlockError::RateLimited)
@@ -95,18 +121,17 @@ impl BlockService {
         target: UserId,
     ) -> Result<Block, BlockError> {
         self.check(actor, conversation, target).await?;
-        let ports = &*self.ports;
-        let block = ports
+        let block = self
             .blocks
             .insert_block(Block {
                 conversation_id: conversation,
                 blocker_id: actor,
                 blocked_id: target,
-                blocked_at: ports.clock.now(),
+                blocked_at: self.clock.now(),
             })
             .await?;
         self.cache.invalidate(conversation);
-        if let Err(error) = ports
+        if let Err(error) = self
             .publisher
             .leave_conversation(target, conversation)
             .await
@@ -114,7 +139,7 @@ impl BlockService {
             tracing::warn!(error = %error, "taking the blocked user out of the room failed");
         }
         publish(
-            ports,
+            &*self.publisher,
             Audience::User(actor),
             ServerEvent::UserBlocked(block.clone()),
         )
@@ -135,8 +160,7 @@ impl BlockService {
         target: UserId,
     ) -> Result<UnblockOutcome, BlockError> {
         self.check(actor, conversation, target).await?;
-        let ports = &*self.ports;
-        let Some(block) = ports
+        let Some(block) = self
             .blocks
             .delete_block(conversation, actor, target)
             .await?
@@ -144,17 +168,14 @@ impl BlockService {
             return Ok(UnblockOutcome::NotBlocked);
         };
         self.cache.invalidate(conversation);
-        let remaining = ports.blocks.list_conversation_blocks(conversation).await?;
+        let remaining = self.blocks.list_conversation_blocks(conversation).await?;
         if !is_kept_out(target, &remaining)
-            && let Err(error) = ports
-                .publisher
-                .join_conversation(target, conversation)
-                .await
+            && let Err(error) = self.publisher.join_conversation(target, conversation).await
         {
             tracing::warn!(error = %error, "putting the unblocked user back in the room failed");
         }
         publish(
-            ports,
+            &*self.publisher,
             Audience::User(actor),
             ServerEvent::UserUnblocked(block.clone()),
         )

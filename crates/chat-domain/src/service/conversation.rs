@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use super::{Ports, participant_conversation};
+use super::participant_conversation;
 use crate::{
     block::Block,
     conversation::{
@@ -14,6 +14,10 @@ use crate::{
     message::StoredMessage,
     mute::Mute,
     paging::{HistoryQuery, PageLimit},
+    ports::{
+        BlockRepository, Clock, ConversationRepository, EventPublisher, IdGenerator,
+        MessageRepository, MuteRepository, PresenceStore,
+    },
     presence::PresenceStatus,
 };
 
@@ -76,9 +80,22 @@ pub struct ChatList {
 }
 
 /// Conversations and the REST reads.
-#[derive(Debug)]
 pub struct ConversationService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    messages: Arc<dyn MessageRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    mutes: Arc<dyn MuteRepository>,
+    presence: Arc<dyn PresenceStore>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for ConversationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversationService")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The participants of a conversation, the sender excepted, whose marker reached `message`.
@@ -94,8 +111,32 @@ pub fn read_by(message: &StoredMessage, participants: &[Participant]) -> Vec<Use
 }
 
 impl ConversationService {
-    pub(super) fn new(ports: Arc<Ports>) -> Self {
-        Self { ports }
+    /// A conversation service over these ports.
+    #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per port it uses; each is its own type, so none can be swapped"
+    )]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        messages: Arc<dyn MessageRepository>,
+        blocks: Arc<dyn BlockRepository>,
+        mutes: Arc<dyn MuteRepository>,
+        presence: Arc<dyn PresenceStore>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            conversations,
+            messages,
+            blocks,
+            mutes,
+            presence,
+            publisher,
+            clock,
+            ids,
+        }
     }
 
     /// Returns the one-to-one conversation of `actor` and `other`, creating it when there is
@@ -110,15 +151,14 @@ impl ConversationService {
         other: UserId,
     ) -> Result<(Conversation, Created), CreateConversationError> {
         let pair = OneToOnePair::new(actor, other)?;
-        let ports = &*self.ports;
-        let id = ConversationId::new(ports.ids.new_uuid());
-        let (conversation, created) = ports
+        let id = ConversationId::new(self.ids.new_uuid());
+        let (conversation, created) = self
             .conversations
-            .find_or_create_one_to_one(pair, id, ports.clock.now())
+            .find_or_create_one_to_one(pair, id, self.clock.now())
             .await?;
         if created == Created::New {
             for user in pair.users() {
-                if let Err(error) = ports
+                if let Err(error) = self
                     .publisher
                     .join_conversation(user, conversation.id)
                     .await
@@ -141,10 +181,9 @@ impl ConversationService {
         limit: PageLimit,
         offset: u64,
     ) -> Result<ChatList, RepoError> {
-        let ports = &*self.ports;
-        let page = ports
+        let page = self
             .conversations
-            .list_chat_list(user, limit, offset, ports.clock.now())
+            .list_chat_list(user, limit, offset, self.clock.now())
             .await?;
         let everyone: BTreeSet<UserId> = page
             .items
@@ -154,8 +193,7 @@ impl ConversationService {
         let presence = if everyone.is_empty() {
             Default::default()
         } else {
-            ports
-                .presence
+            self.presence
                 .fetch_presence(everyone.into_iter().collect())
                 .await?
         };
@@ -203,11 +241,10 @@ impl ConversationService {
         conversation: ConversationId,
         query: HistoryQuery,
     ) -> Result<HistoryView, HistoryError> {
-        let ports = &*self.ports;
-        let found = participant_conversation(ports, user, conversation)
+        let found = participant_conversation(&*self.conversations, user, conversation)
             .await?
             .ok_or(HistoryError::NotParticipant)?;
-        let page = ports.messages.list_history(conversation, query).await?;
+        let page = self.messages.list_history(conversation, query).await?;
         let items = page
             .items
             .into_iter()
@@ -232,7 +269,7 @@ impl ConversationService {
     /// # Errors
     /// The repository's.
     pub async fn list_blocks(&self, user: UserId) -> Result<Vec<Block>, RepoError> {
-        self.ports.blocks.list_user_blocks(user).await
+        self.blocks.list_user_blocks(user).await
     }
 
     /// The mutes of `user` in force now.
@@ -240,9 +277,6 @@ impl ConversationService {
     /// # Errors
     /// The repository's.
     pub async fn list_mutes(&self, user: UserId) -> Result<Vec<Mute>, RepoError> {
-        self.ports
-            .mutes
-            .list_user_mutes(user, self.ports.clock.now())
-            .await
+        self.mutes.list_user_mutes(user, self.clock.now()).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, SendContextCache, check_rate, publish};
+use super::{Policies, RateLimited, SendContextCache, check_rate, publish};
 use crate::{
     block::{BlockSide, ensure_not_blocked},
     conversation::ensure_active_participant,
@@ -10,7 +10,10 @@ use crate::{
     events::{Audience, Delivery, ServerEvent, UnreadUpdate},
     ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
     message::{AppendOutcome, Collision, MessageContent, NewMessage, classify_collision},
-    ports::{CheckedAppend, ContextVersion, RecipientState, SendContext},
+    ports::{
+        CheckedAppend, Clock, ContextVersion, ConversationRepository, EventPublisher,
+        MessageRepository, RateLimiter, RecipientState, SendContext,
+    },
     rate_limit::RateLimitedAction,
     sequence::ClientSequence,
     time::Timestamp,
@@ -44,7 +47,7 @@ pub enum SendMessageError {
     #[error("not a participant of this conversation")]
     NotParticipant,
     /// A block stands between the sender and another participant.
-    #[error("blocked ({})", .0.as_str())]
+    #[error("blocked: {0}")]
     Blocked(BlockSide),
     /// Over the send quota.
     #[error("rate limit exceeded")]
@@ -68,20 +71,47 @@ impl From<RepoError> for SendMessageError {
 }
 
 /// Sends messages.
-#[derive(Debug)]
 pub struct MessagingService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    messages: Arc<dyn MessageRepository>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
     policies: Policies,
     cache: Arc<SendContextCache>,
+}
+
+impl std::fmt::Debug for MessagingService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessagingService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many times a send re-reads a context that changed under it before giving up.
 const MAX_STALE_RETRIES: usize = 4;
 
 impl MessagingService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+    /// A messaging service over these ports. `cache` is shared with the services that change
+    /// what a send checks ([`super::BlockService`], [`super::MuteService`]), which invalidate
+    /// it.
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        messages: Arc<dyn MessageRepository>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        policies: Policies,
+        cache: Arc<SendContextCache>,
+    ) -> Self {
         Self {
-            ports,
+            conversations,
+            messages,
+            rate_limiter,
+            publisher,
+            clock,
             policies,
             cache,
         }
@@ -96,8 +126,7 @@ impl MessagingService {
     /// [`SendMessageError`], in the contract's order of checks.
     #[tracing::instrument(skip_all, fields(user.id = %cmd.sender_id, conversation.id = %cmd.conversation_id, message.id = %cmd.message_id))]
     pub async fn send(&self, cmd: SendMessage) -> Result<Delivery, SendMessageError> {
-        let ports = &*self.ports;
-        let now = ports.clock.now();
+        let now = self.clock.now();
         let socket = cmd.socket_id.clone();
         let new = NewMessage {
             id: cmd.message_id,
@@ -133,8 +162,8 @@ impl MessagingService {
             }
             if !counted {
                 let quota = check_rate(
-                    ports,
-                    &self.policies,
+                    &*self.rate_limiter,
+                    &self.policies.rate,
                     new.sender_id,
                     RateLimitedAction::MessageSend,
                     now,
@@ -148,7 +177,7 @@ impl MessagingService {
                 counted = true;
             }
             attempts += 1;
-            match ports
+            match self
                 .messages
                 .append_if_current(new.clone(), context.version)
                 .await?
@@ -188,8 +217,7 @@ impl MessagingService {
             return Ok((cached, false));
         }
         let fresh = Arc::new(
-            self.ports
-                .conversations
+            self.conversations
                 .fetch_send_context(id)
                 .await?
                 .ok_or(SendMessageError::NotParticipant)?,
@@ -207,9 +235,9 @@ impl MessagingService {
         socket: SocketId,
         limited: RateLimited,
     ) -> Result<Delivery, SendMessageError> {
-        match self.ports.messages.find_message(new.id).await? {
+        match self.messages.find_message(new.id).await? {
             Some(original) if classify_collision(&original, new) == Collision::Duplicate => {
-                let now = self.ports.clock.now();
+                let now = self.clock.now();
                 let outcome = AppendOutcome::Duplicate(original);
                 Ok(self
                     .delivered(context, outcome, Vec::new(), socket, now)
@@ -230,7 +258,7 @@ impl MessagingService {
         socket: SocketId,
         now: Timestamp,
     ) -> Delivery {
-        let ports = &*self.ports;
+        let publisher = &*self.publisher;
         let duplicate = outcome.is_duplicate();
         let mut message = match outcome {
             AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => m,
@@ -251,7 +279,7 @@ impl MessagingService {
             "message stored"
         );
         publish(
-            ports,
+            publisher,
             Audience::Socket(socket),
             ServerEvent::MessageDelivered(delivery.clone()),
         )
@@ -261,7 +289,7 @@ impl MessagingService {
         }
         let conversation_id = message.conversation_id;
         publish(
-            ports,
+            publisher,
             Audience::Conversation(conversation_id),
             ServerEvent::MessageReceived(message),
         )
@@ -280,7 +308,7 @@ impl MessagingService {
                 muted,
             };
             publish(
-                ports,
+                publisher,
                 Audience::User(r.user_id),
                 ServerEvent::UnreadCountUpdated(update),
             )
@@ -300,8 +328,7 @@ impl MessagingService {
         sender: UserId,
         device: DeviceId,
     ) -> Result<Option<ClientSequence>, RepoError> {
-        self.ports
-            .messages
+        self.messages
             .last_client_sequence(conversation, sender, device)
             .await
     }

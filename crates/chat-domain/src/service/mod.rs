@@ -2,6 +2,10 @@
 //! publishes the outcome. One service per group of operations of the contract, each operation
 //! with its own error enum; the inbound adapters map those to protocol codes, once.
 //!
+//! Each service holds only the ports it uses, named in its constructor (so another backend
+//! service can build one over adapters of its own); [`Services::new`] is the one assembler that
+//! wires a whole [`Ports`] set into all of them.
+//!
 //! Publishing is best effort: once an operation has committed, a failed publish is logged and
 //! the operation still succeeds (clients recover missed events through resume and REST).
 
@@ -12,6 +16,7 @@ mod messaging;
 mod mute;
 mod presence;
 mod read;
+mod recorded_users;
 mod session;
 mod typing;
 
@@ -50,7 +55,8 @@ use crate::{
     typing::TypingPolicy,
 };
 
-/// Every port, as the services hold them.
+/// Every port: what [`Services::new`] wires into the services, each of which holds only the
+/// ports it uses.
 #[derive(Clone)]
 pub struct Ports {
     /// Users.
@@ -134,7 +140,7 @@ impl Default for ResumeWindow {
     }
 }
 
-/// All services, sharing one set of ports and policies.
+/// All services, built over one set of ports and policies.
 #[derive(Debug, Clone)]
 pub struct Services {
     /// Section 2, 3 and 5: authentication, connect, resume, disconnect.
@@ -156,29 +162,101 @@ pub struct Services {
 }
 
 impl Services {
-    /// Builds every service over `ports` with `policies`.
+    /// Builds every service over `ports` with `policies`: the one place that wires ports into
+    /// services. Messaging, blocks and mutes share one [`SendContextCache`]; sessions announce
+    /// presence through the presence service.
     #[must_use]
     pub fn new(ports: Ports, policies: Policies) -> Self {
-        let ports = Arc::new(ports);
-        let presence = Arc::new(PresenceService::new(ports.clone()));
+        let Ports {
+            users,
+            conversations,
+            messages,
+            blocks,
+            mutes,
+            sessions,
+            presence,
+            rate_limiter,
+            publisher,
+            tokens,
+            clock,
+            ids,
+        } = ports;
         let cache = Arc::new(SendContextCache::default());
+        let presence_service = Arc::new(PresenceService::new(
+            conversations.clone(),
+            blocks.clone(),
+            presence.clone(),
+            publisher.clone(),
+            clock.clone(),
+        ));
         Self {
             sessions: Arc::new(SessionService::new(
-                ports.clone(),
+                users,
+                conversations.clone(),
+                messages.clone(),
+                blocks.clone(),
+                sessions,
+                tokens,
+                clock.clone(),
+                ids.clone(),
                 policies,
-                presence.clone(),
+                presence_service.clone(),
             )),
             messaging: Arc::new(MessagingService::new(
-                ports.clone(),
+                conversations.clone(),
+                messages.clone(),
+                rate_limiter.clone(),
+                publisher.clone(),
+                clock.clone(),
                 policies,
                 cache.clone(),
             )),
-            reads: Arc::new(ReadService::new(ports.clone(), policies)),
-            typing: Arc::new(TypingService::new(ports.clone(), policies)),
-            presence,
-            blocks: Arc::new(BlockService::new(ports.clone(), policies, cache.clone())),
-            mutes: Arc::new(MuteService::new(ports.clone(), policies, cache)),
-            conversations: Arc::new(ConversationService::new(ports)),
+            reads: Arc::new(ReadService::new(
+                conversations.clone(),
+                messages.clone(),
+                mutes.clone(),
+                rate_limiter.clone(),
+                publisher.clone(),
+                clock.clone(),
+                policies,
+            )),
+            typing: Arc::new(TypingService::new(
+                conversations.clone(),
+                blocks.clone(),
+                rate_limiter.clone(),
+                publisher.clone(),
+                clock.clone(),
+                policies,
+            )),
+            presence: presence_service,
+            blocks: Arc::new(BlockService::new(
+                conversations.clone(),
+                blocks.clone(),
+                rate_limiter.clone(),
+                publisher.clone(),
+                clock.clone(),
+                policies,
+                cache.clone(),
+            )),
+            mutes: Arc::new(MuteService::new(
+                conversations.clone(),
+                mutes.clone(),
+                rate_limiter,
+                publisher.clone(),
+                clock.clone(),
+                policies,
+                cache,
+            )),
+            conversations: Arc::new(ConversationService::new(
+                conversations,
+                messages,
+                blocks,
+                mutes,
+                presence,
+                publisher,
+                clock,
+                ids,
+            )),
         }
     }
 }
@@ -190,10 +268,10 @@ pub struct RateLimited {
     pub retry_after_secs: u64,
 }
 
-/// Counts `action` of `user` against its quota.
+/// Counts `action` of `user` against its quota in `policy`.
 async fn check_rate(
-    ports: &Ports,
-    policies: &Policies,
+    rate_limiter: &dyn RateLimiter,
+    policy: &RateLimitPolicy,
     user: UserId,
     action: RateLimitedAction,
     now: Timestamp,
@@ -202,11 +280,7 @@ async fn check_rate(
         user_id: user,
         action,
     };
-    match ports
-        .rate_limiter
-        .check(key, policies.rate.quota(action), now)
-        .await?
-    {
+    match rate_limiter.check(key, policy.quota(action), now).await? {
         RateDecision::Allowed => Ok(Ok(())),
         RateDecision::Limited { retry_after_secs } => Ok(Err(RateLimited { retry_after_secs })),
     }
@@ -215,17 +289,17 @@ async fn check_rate(
 /// The conversation `id` when `user` is an active participant of it; `None` otherwise (an
 /// unknown conversation included: its existence is not revealed).
 async fn participant_conversation(
-    ports: &Ports,
+    conversations: &dyn ConversationRepository,
     user: UserId,
     id: ConversationId,
 ) -> Result<Option<Conversation>, RepoError> {
-    let found = ports.conversations.find_conversation(id).await?;
+    let found = conversations.find_conversation(id).await?;
     Ok(found.filter(|c| ensure_active_participant(user, &c.participants).is_ok()))
 }
 
 /// Publishes, logging a failure instead of returning it: the operation has committed.
-async fn publish(ports: &Ports, audience: Audience, event: ServerEvent) {
-    if let Err(error) = ports.publisher.publish(audience, event).await {
+async fn publish(publisher: &dyn EventPublisher, audience: Audience, event: ServerEvent) {
+    if let Err(error) = publisher.publish(audience, event).await {
         tracing::warn!(error = %error, "publishing an event failed");
     }
 }

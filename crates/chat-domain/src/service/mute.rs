@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use super::{
-    Policies, Ports, RateLimited, SendContextCache, check_rate, participant_conversation, publish,
+    Policies, RateLimited, SendContextCache, check_rate, participant_conversation, publish,
 };
 use crate::{
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, UserId},
     mute::{Mute, MuteUntilInPast, ensure_mute_until},
+    ports::{Clock, ConversationRepository, EventPublisher, MuteRepository, RateLimiter},
     rate_limit::RateLimitedAction,
     time::Timestamp,
 };
@@ -32,17 +33,43 @@ pub enum MuteError {
 }
 
 /// Mutes.
-#[derive(Debug)]
 pub struct MuteService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    mutes: Arc<dyn MuteRepository>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
     policies: Policies,
     cache: Arc<SendContextCache>,
 }
 
+impl std::fmt::Debug for MuteService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MuteService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
 impl MuteService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies, cache: Arc<SendContextCache>) -> Self {
+    /// A mute service over these ports. A mute or unmute invalidates the conversation in
+    /// `cache` (the one [`super::MessagingService`] reads).
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        mutes: Arc<dyn MuteRepository>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        policies: Policies,
+        cache: Arc<SendContextCache>,
+    ) -> Self {
         Self {
-            ports,
+            conversations,
+            mutes,
+            rate_limiter,
+            publisher,
+            clock,
             policies,
             cache,
         }
@@ -54,13 +81,18 @@ impl MuteService {
         conversation: ConversationId,
         now: Timestamp,
     ) -> Result<(), MuteError> {
-        let ports = &*self.ports;
-        participant_conversation(ports, user, conversation)
+        participant_conversation(&*self.conversations, user, conversation)
             .await?
             .ok_or(MuteError::NotParticipant)?;
-        check_rate(ports, &self.policies, user, RateLimitedAction::Mute, now)
-            .await?
-            .map_err(MuteError::RateLimited)
+        check_rate(
+            &*self.rate_limiter,
+            &self.policies.rate,
+            user,
+            RateLimitedAction::Mute,
+            now,
+        )
+        .await?
+        .map_err(MuteError::RateLimited)
     }
 
     /// Mutes (or re-mutes with a new expiry) and publishes `conversation:muted` to the user.
@@ -74,11 +106,10 @@ impl MuteService {
         conversation: ConversationId,
         muted_until: Option<Timestamp>,
     ) -> Result<Mute, MuteError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         ensure_mute_until(now, muted_until)?;
         self.check(user, conversation, now).await?;
         let mute = self
-            .ports
             .mutes
             .upsert_mute(Mute {
                 conversation_id: conversation,
@@ -89,7 +120,7 @@ impl MuteService {
             .await?;
         self.cache.invalidate(conversation);
         publish(
-            &self.ports,
+            &*self.publisher,
             Audience::User(user),
             ServerEvent::ConversationMuted(mute.clone()),
         )
@@ -108,13 +139,13 @@ impl MuteService {
         user: UserId,
         conversation: ConversationId,
     ) -> Result<Option<Mute>, MuteError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         self.check(user, conversation, now).await?;
-        let lifted = self.ports.mutes.delete_mute(conversation, user).await?;
+        let lifted = self.mutes.delete_mute(conversation, user).await?;
         self.cache.invalidate(conversation);
         if lifted.is_some() {
             publish(
-                &self.ports,
+                &*self.publisher,
                 Audience::User(user),
                 ServerEvent::ConversationUnmuted {
                     conversation_id: conversation,

@@ -2,11 +2,12 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use super::{Ports, publish};
+use super::publish;
 use crate::{
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, SocketId, UserId},
+    ports::{BlockRepository, Clock, ConversationRepository, EventPublisher, PresenceStore},
     presence::{PresenceChange, PresenceStatus},
     time::Timestamp,
 };
@@ -20,14 +21,37 @@ pub enum PresenceUpdateError {
 }
 
 /// Presence.
-#[derive(Debug)]
 pub struct PresenceService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    presence: Arc<dyn PresenceStore>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for PresenceService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresenceService").finish_non_exhaustive()
+    }
 }
 
 impl PresenceService {
-    pub(super) fn new(ports: Arc<Ports>) -> Self {
-        Self { ports }
+    /// A presence service over these ports.
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        blocks: Arc<dyn BlockRepository>,
+        presence: Arc<dyn PresenceStore>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            conversations,
+            blocks,
+            presence,
+            publisher,
+            clock,
+        }
     }
 
     /// `presence:update` from one socket. Publishes `presence:changed` only when the user's
@@ -42,9 +66,8 @@ impl PresenceService {
         socket: SocketId,
         status: PresenceStatus,
     ) -> Result<PresenceStatus, PresenceUpdateError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let change = self
-            .ports
             .presence
             .set_connection_status(user, socket, status, now)
             .await?;
@@ -54,9 +77,8 @@ impl PresenceService {
 
     /// A socket connected: it counts as online.
     pub(super) async fn connected(&self, user: UserId, socket: SocketId) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let change = self
-            .ports
             .presence
             .set_connection_status(user, socket, PresenceStatus::Online, now)
             .await?;
@@ -70,12 +92,8 @@ impl PresenceService {
         user: UserId,
         socket: SocketId,
     ) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
-        let change = self
-            .ports
-            .presence
-            .remove_connection(user, socket, now)
-            .await?;
+        let now = self.clock.now();
+        let change = self.presence.remove_connection(user, socket, now).await?;
         self.announce(user, change, now).await;
         Ok(())
     }
@@ -93,13 +111,7 @@ impl PresenceService {
         socket: SocketId,
         still_live: impl FnOnce() -> bool + Send,
     ) -> Result<(), RepoError> {
-        if self
-            .ports
-            .presence
-            .renew_connection(user, socket.clone())
-            .await?
-            || !still_live()
-        {
+        if self.presence.renew_connection(user, socket.clone()).await? || !still_live() {
             return Ok(());
         }
         tracing::info!(user.id = %user, "a lapsed connection is set online again");
@@ -113,8 +125,8 @@ impl PresenceService {
     /// # Errors
     /// The presence store's.
     pub async fn sweep(&self) -> Result<usize, RepoError> {
-        let now = self.ports.clock.now();
-        let changes = self.ports.presence.sweep_lapsed(now).await?;
+        let now = self.clock.now();
+        let changes = self.presence.sweep_lapsed(now).await?;
         let count = changes.len();
         for (user, change) in changes {
             tracing::info!(user.id = %user, "a lapsed connection left: presence changed");
@@ -137,7 +149,7 @@ impl PresenceService {
         };
         for conversation in rooms {
             publish(
-                &self.ports,
+                &*self.publisher,
                 Audience::Conversation(conversation),
                 ServerEvent::PresenceChanged {
                     user_id: user,
@@ -151,13 +163,8 @@ impl PresenceService {
 
     /// The conversations where `user`'s presence is visible: those without a block.
     pub(super) async fn visible_in(&self, user: UserId) -> Result<Vec<ConversationId>, RepoError> {
-        let heads = self
-            .ports
-            .conversations
-            .list_conversation_heads(user)
-            .await?;
+        let heads = self.conversations.list_conversation_heads(user).await?;
         let blocked: BTreeSet<ConversationId> = self
-            .ports
             .blocks
             .list_blocks_involving(user)
             .await?

@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
-use super::{Policies, Ports, RateLimited, check_rate, participant_conversation, publish};
+use super::{Policies, RateLimited, check_rate, participant_conversation, publish};
 use crate::{
     error::RepoError,
     events::{Audience, ReadReceipt, ServerEvent, UnreadUpdate},
     ids::{ConversationId, UserId},
+    ports::{
+        Clock, ConversationRepository, EventPublisher, MessageRepository, MuteRepository,
+        RateLimiter,
+    },
     rate_limit::RateLimitedAction,
     read_marker::{MarkerMove, ReadTarget},
     sequence::ServerSequence,
@@ -56,15 +60,45 @@ pub enum MarkReadError {
 }
 
 /// Moves read markers.
-#[derive(Debug)]
 pub struct ReadService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    messages: Arc<dyn MessageRepository>,
+    mutes: Arc<dyn MuteRepository>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
     policies: Policies,
 }
 
+impl std::fmt::Debug for ReadService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ReadService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies) -> Self {
-        Self { ports, policies }
+    /// A read service over these ports.
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        messages: Arc<dyn MessageRepository>,
+        mutes: Arc<dyn MuteRepository>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        policies: Policies,
+    ) -> Self {
+        Self {
+            conversations,
+            messages,
+            mutes,
+            rate_limiter,
+            publisher,
+            clock,
+            policies,
+        }
     }
 
     /// Moves the reader's marker forward to the furthest message the target names. When it
@@ -76,14 +110,13 @@ impl ReadService {
     /// [`MarkReadError`].
     #[tracing::instrument(skip_all, fields(user.id = %cmd.user_id, conversation.id = %cmd.conversation_id))]
     pub async fn mark_read(&self, cmd: MarkRead) -> Result<ReadAck, MarkReadError> {
-        let ports = &*self.ports;
-        let now = ports.clock.now();
-        participant_conversation(ports, cmd.user_id, cmd.conversation_id)
+        let now = self.clock.now();
+        participant_conversation(&*self.conversations, cmd.user_id, cmd.conversation_id)
             .await?
             .ok_or(MarkReadError::NotParticipant)?;
         check_rate(
-            ports,
-            &self.policies,
+            &*self.rate_limiter,
+            &self.policies.rate,
             cmd.user_id,
             RateLimitedAction::MessageRead,
             now,
@@ -91,12 +124,12 @@ impl ReadService {
         .await?
         .map_err(MarkReadError::RateLimited)?;
 
-        let proposed = ports
+        let proposed = self
             .messages
             .resolve_read_target(cmd.conversation_id, cmd.target)
             .await?
             .unwrap_or(ServerSequence::ZERO);
-        let moved = match ports
+        let moved = match self
             .conversations
             .advance_read_marker(cmd.conversation_id, cmd.user_id, proposed, now)
             .await
@@ -105,7 +138,7 @@ impl ReadService {
             other => other?,
         };
         let marker = moved.marker();
-        let unread = ports
+        let unread = self
             .conversations
             .unread_count(cmd.conversation_id, cmd.user_id)
             .await?;
@@ -118,11 +151,7 @@ impl ReadService {
             advanced: matches!(moved, MarkerMove::Advanced(_)),
         };
         if ack.advanced {
-            let muted = match ports
-                .mutes
-                .find_mute(cmd.conversation_id, cmd.user_id)
-                .await
-            {
+            let muted = match self.mutes.find_mute(cmd.conversation_id, cmd.user_id).await {
                 Ok(m) => m.is_some_and(|m| m.is_active(now)),
                 Err(error) => {
                     tracing::warn!(error = %error, "reading the mute after a read failed");
@@ -138,7 +167,7 @@ impl ReadService {
                 muted,
             };
             publish(
-                ports,
+                &*self.publisher,
                 Audience::User(cmd.user_id),
                 ServerEvent::UnreadCountUpdated(update),
             )
@@ -150,7 +179,7 @@ impl ReadService {
                 last_read_at: marker.read_at,
             };
             publish(
-                ports,
+                &*self.publisher,
                 Audience::Conversation(cmd.conversation_id),
                 ServerEvent::ReadReceiptReceived(receipt),
             )

@@ -12,17 +12,20 @@
 //! created since shortly before it was noticed gone, some of which it may already have.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
-    sync::{Arc, Mutex},
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
 };
 
-use super::{Policies, Ports, presence::PresenceService};
+use super::{Policies, presence::PresenceService, recorded_users::RecordedUsers};
 use crate::{
     block::is_kept_out,
     error::RepoError,
     ids::{ConversationId, DeviceId, SocketId, UserId},
     message::StoredMessage,
-    ports::{SocketSession, TokenError, VerifiedToken},
+    ports::{
+        BlockRepository, Clock, ConversationRepository, IdGenerator, MessageRepository,
+        SessionStore, SocketSession, TokenError, TokenVerifier, UserRepository, VerifiedToken,
+    },
     resume::{MAX_PENDING_MESSAGES, ResumePoint, resume_cursors, within_window},
     sequence::ServerSequence,
     time::Timestamp,
@@ -109,57 +112,75 @@ pub struct ConnectOutcome {
 }
 
 /// Sessions.
-#[derive(Debug)]
 pub struct SessionService {
-    ports: Arc<Ports>,
+    users: Arc<dyn UserRepository>,
+    conversations: Arc<dyn ConversationRepository>,
+    messages: Arc<dyn MessageRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    sessions: Arc<dyn SessionStore>,
+    tokens: Arc<dyn TokenVerifier>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     policies: Policies,
     presence: Arc<PresenceService>,
     /// Users this process recorded, with the name it recorded: a token naming the same needs
     /// no write (every connect and REST call authenticates).
-    recorded: Mutex<HashMap<UserId, Option<DisplayName>>>,
+    recorded: RecordedUsers,
 }
 
-/// Most users remembered as recorded; past it the memory starts over.
-const RECORDED_USERS: usize = 100_000;
+impl std::fmt::Debug for SessionService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
 
 impl SessionService {
-    pub(super) fn new(
-        ports: Arc<Ports>,
+    /// A session service over these ports. Connects and disconnects update presence through
+    /// `presence`.
+    #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per port it uses; each is its own type, so none can be swapped"
+    )]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        conversations: Arc<dyn ConversationRepository>,
+        messages: Arc<dyn MessageRepository>,
+        blocks: Arc<dyn BlockRepository>,
+        sessions: Arc<dyn SessionStore>,
+        tokens: Arc<dyn TokenVerifier>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
         policies: Policies,
         presence: Arc<PresenceService>,
     ) -> Self {
         Self {
-            ports,
+            users,
+            conversations,
+            messages,
+            blocks,
+            sessions,
+            tokens,
+            clock,
+            ids,
             policies,
             presence,
-            recorded: Mutex::new(HashMap::new()),
+            recorded: RecordedUsers::default(),
         }
     }
 
     /// Records the user and the name from a token, unless this process already recorded the
     /// same: one write per user and name, not per connect.
     async fn record_user(&self, user: UserId, name: Option<DisplayName>) -> Result<(), RepoError> {
-        let known = |recorded: &HashMap<UserId, Option<DisplayName>>| {
-            recorded
-                .get(&user)
-                .is_some_and(|had| name.is_none() || *had == name)
-        };
-        if self.recorded.lock().is_ok_and(|r| known(&r)) {
+        if self.recorded.covers(user, name.as_ref()) {
             return Ok(());
         }
-        self.ports
-            .users
-            .upsert_user(user, name.clone(), self.ports.clock.now())
+        self.users
+            .upsert_user(user, name.clone(), self.clock.now())
             .await?;
-        if let Ok(mut recorded) = self.recorded.lock() {
-            if recorded.len() >= RECORDED_USERS {
-                recorded.clear();
-            }
-            let entry = recorded.entry(user).or_insert(None);
-            if name.is_some() {
-                *entry = name;
-            }
-        }
+        self.recorded.record(user, name);
         Ok(())
     }
 
@@ -195,13 +216,13 @@ impl SessionService {
     }
 
     fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.ports.tokens.verify(token)
+        self.tokens.verify(token)
     }
 
     /// The device id of a connecting socket: the client's, or a fresh one.
     #[must_use]
     pub fn device_id(&self, given: Option<DeviceId>) -> DeviceId {
-        given.unwrap_or_else(|| DeviceId::generated(self.ports.ids.new_uuid()))
+        given.unwrap_or_else(|| DeviceId::generated(self.ids.new_uuid()))
     }
 
     /// The conversation rooms a socket of `user` joins: every conversation where they are an
@@ -210,12 +231,8 @@ impl SessionService {
     /// # Errors
     /// The repositories'.
     pub async fn rooms(&self, user: UserId) -> Result<Vec<ConversationId>, RepoError> {
-        let heads = self
-            .ports
-            .conversations
-            .list_conversation_heads(user)
-            .await?;
-        let blocks = self.ports.blocks.list_blocks_involving(user).await?;
+        let heads = self.conversations.list_conversation_heads(user).await?;
+        let blocks = self.blocks.list_blocks_involving(user).await?;
         let kept_out: BTreeSet<ConversationId> = blocks
             .iter()
             .filter(|b| is_kept_out(user, std::slice::from_ref(b)))
@@ -237,10 +254,8 @@ impl SessionService {
     /// The ports'.
     #[tracing::instrument(skip_all, fields(user.id = %req.user_id, device.id = %req.device_id))]
     pub async fn connect(&self, req: ConnectRequest) -> Result<ConnectOutcome, RepoError> {
-        let ports = &*self.ports;
-        let now = ports.clock.now();
-        ports
-            .sessions
+        let now = self.clock.now();
+        self.sessions
             .insert_session(SocketSession {
                 socket_id: req.socket_id.clone(),
                 user_id: req.user_id,
@@ -250,13 +265,13 @@ impl SessionService {
             .await?;
         // Listed before the point is taken: an old socket of this device whose disconnect is
         // being recorded right now is either still listed here, or its point is stored.
-        let overlapping = ports
+        let overlapping = self
             .sessions
             .list_user_sessions(req.user_id)
             .await?
             .iter()
             .any(|s| s.device_id == req.device_id && s.socket_id != req.socket_id);
-        let recorded = ports
+        let recorded = self
             .sessions
             .take_resume_point(req.user_id, req.device_id.clone())
             .await?
@@ -286,7 +301,7 @@ impl SessionService {
             Some(point) => Some(self.pending(&req, &point).await?),
             None => None,
         };
-        let unread_counts = ports.conversations.unread_counts(req.user_id).await?;
+        let unread_counts = self.conversations.unread_counts(req.user_id).await?;
         self.presence.connected(req.user_id, req.socket_id).await?;
         Ok(ConnectOutcome {
             unread_counts,
@@ -305,15 +320,10 @@ impl SessionService {
         now: Timestamp,
         margin_ms: i64,
     ) -> Result<ResumePoint, RepoError> {
-        let heads = self
-            .ports
-            .conversations
-            .list_conversation_heads(user)
-            .await?;
+        let heads = self.conversations.list_conversation_heads(user).await?;
         // By creation time, not by the heads read now: a message created after `now` (the
         // moment the departure was handled) is owed even when it committed before this read.
         let recent: BTreeMap<ConversationId, ServerSequence> = self
-            .ports
             .messages
             .first_sequences_after(
                 heads.iter().map(|h| h.conversation_id).collect(),
@@ -347,7 +357,6 @@ impl SessionService {
         point: &ResumePoint,
     ) -> Result<ResumedSession, RepoError> {
         let heads = self
-            .ports
             .conversations
             .list_conversation_heads(req.user_id)
             .await?;
@@ -359,7 +368,6 @@ impl SessionService {
             });
         }
         let page = self
-            .ports
             .messages
             .list_pending(cursors, MAX_PENDING_MESSAGES)
             .await?;
@@ -384,11 +392,10 @@ impl SessionService {
         departure: Departure,
         left_at: Timestamp,
     ) -> Result<(), RepoError> {
-        let ports = &*self.ports;
         // When the adapter saw it go: the handler may have waited since (for the session's
         // registration, for a turn), and messages created meanwhile are owed.
-        let now = left_at.min(ports.clock.now());
-        let device_still_here = ports
+        let now = left_at.min(self.clock.now());
+        let device_still_here = self
             .sessions
             .list_user_sessions(user)
             .await?
@@ -401,12 +408,11 @@ impl SessionService {
                 Departure::Abrupt => self.policies.resume_margin.abrupt_ms,
             };
             let point = self.resume_point(user, device, now, margin).await?;
-            ports
-                .sessions
+            self.sessions
                 .insert_resume_point(point, self.policies.resume_window.0)
                 .await?;
         }
-        ports.sessions.delete_session(socket.clone()).await?;
+        self.sessions.delete_session(socket.clone()).await?;
         self.presence.disconnected(user, socket).await
     }
 }

@@ -6,12 +6,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Policies, Ports, RateLimited, check_rate, participant_conversation, publish};
+use super::{Policies, RateLimited, check_rate, participant_conversation, publish};
 use crate::{
     block::{BlockSide, ensure_not_blocked},
     error::RepoError,
     events::{Audience, ServerEvent},
     ids::{ConversationId, SocketId, UserId},
+    ports::{BlockRepository, Clock, ConversationRepository, EventPublisher, RateLimiter},
     rate_limit::RateLimitedAction,
     time::Timestamp,
     typing::{TypingStart, TypingTracker},
@@ -46,7 +47,7 @@ pub enum TypingError {
     #[error("not a participant of this conversation")]
     NotParticipant,
     /// A block stands in the conversation.
-    #[error("blocked ({})", .0.as_str())]
+    #[error("blocked: {0}")]
     Blocked(BlockSide),
     /// Over the typing quota.
     #[error("rate limit exceeded")]
@@ -57,37 +58,60 @@ pub enum TypingError {
 }
 
 /// Typing indicators.
-#[derive(Debug)]
 pub struct TypingService {
-    ports: Arc<Ports>,
+    conversations: Arc<dyn ConversationRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
     policies: Policies,
     tracker: Mutex<TypingTracker<TypingKey>>,
 }
 
+impl std::fmt::Debug for TypingService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypingService")
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TypingService {
-    pub(super) fn new(ports: Arc<Ports>, policies: Policies) -> Self {
+    /// A typing service over these ports, with no indicator up.
+    #[must_use]
+    pub fn new(
+        conversations: Arc<dyn ConversationRepository>,
+        blocks: Arc<dyn BlockRepository>,
+        rate_limiter: Arc<dyn RateLimiter>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        policies: Policies,
+    ) -> Self {
         Self {
-            ports,
+            conversations,
+            blocks,
+            rate_limiter,
+            publisher,
+            clock,
             policies,
             tracker: Mutex::new(TypingTracker::new(policies.typing)),
         }
     }
 
     async fn check(&self, key: &TypingKey, start: bool, now: Timestamp) -> Result<(), TypingError> {
-        let ports = &*self.ports;
-        participant_conversation(ports, key.user_id, key.conversation_id)
+        participant_conversation(&*self.conversations, key.user_id, key.conversation_id)
             .await?
             .ok_or(TypingError::NotParticipant)?;
         if start {
-            let blocks = ports
+            let blocks = self
                 .blocks
                 .list_conversation_blocks(key.conversation_id)
                 .await?;
             ensure_not_blocked(key.user_id, &blocks).map_err(TypingError::Blocked)?;
         }
         check_rate(
-            ports,
-            &self.policies,
+            &*self.rate_limiter,
+            &self.policies.rate,
             key.user_id,
             RateLimitedAction::Typing,
             now,
@@ -106,7 +130,7 @@ impl TypingService {
     /// [`TypingError`].
     #[tracing::instrument(skip_all, fields(user.id = %key.user_id, conversation.id = %key.conversation_id))]
     pub async fn start(&self, key: TypingKey) -> Result<TypingAck, TypingError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         self.check(&key, true, now).await?;
         let started = self.tracker().start(key.clone(), now);
         if let TypingStart::Broadcast { expires_at } = started {
@@ -125,7 +149,7 @@ impl TypingService {
     /// [`TypingError`] (a block does not prevent stopping).
     #[tracing::instrument(skip_all, fields(user.id = %key.user_id, conversation.id = %key.conversation_id))]
     pub async fn stop(&self, key: TypingKey) -> Result<TypingAck, TypingError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         self.check(&key, false, now).await?;
         let was_typing = self.tracker().stop(&key);
         if was_typing {
@@ -140,7 +164,7 @@ impl TypingService {
 
     /// A start's timer fired: clears the indicator unless it was refreshed or stopped.
     pub async fn expire(&self, key: TypingKey) {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let expired = self.tracker().expire(&key, now);
         if expired {
             self.broadcast(&key, false, None).await;
@@ -157,7 +181,7 @@ impl TypingService {
 
     async fn broadcast(&self, key: &TypingKey, is_typing: bool, expires_at: Option<Timestamp>) {
         publish(
-            &self.ports,
+            &*self.publisher,
             Audience::ConversationExcept(key.conversation_id, key.socket_id.clone()),
             ServerEvent::TypingIndicator {
                 conversation_id: key.conversation_id,
