@@ -18,7 +18,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryRe
 
 use crate::{
     error::{is_unique_violation, repo_err},
-    mapping::{self, MESSAGE_COLUMNS, MessageRow, RecipientRow},
+    mapping::{self, RecipientRow},
+    select,
     send_context::current_version,
     sql::{begin_write, finish, retry_busy, stmt},
     unread::COUNT_APPENDED,
@@ -182,11 +183,7 @@ async fn resolve_collision(
     db: &DatabaseConnection,
     msg: &NewMessage,
 ) -> Result<AppendOutcome, RepoError> {
-    let by_id = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE m.id = ?"
-    );
-    let existing = match one_message(db, &by_id, vec![msg.id.get().into()]).await? {
+    let existing = match select::message_by_id(db, msg.id).await? {
         Some(m) => Some(m),
         None => match msg.client_sequence {
             Some(seq) => {
@@ -217,30 +214,13 @@ async fn by_client_sequence(
     device: &DeviceId,
     seq: ClientSequence,
 ) -> Result<Option<StoredMessage>, RepoError> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE m.conversation_id = ? AND m.sender_id = ? AND m.sender_device_id = ? \
-         AND m.client_sequence = ?"
-    );
+    let rest = "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.sender_device_id = ? \
+                AND m.client_sequence = ?";
     let values = vec![
         conversation.get().into(),
         sender.get().into(),
         device.as_str().into(),
         mapping::client_seq_value(Some(seq))?.into(),
     ];
-    one_message(db, &sql, values).await
-}
-
-/// At most one message (with its sender's name) selected by `sql`.
-pub(crate) async fn one_message(
-    db: &DatabaseConnection,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Option<StoredMessage>, RepoError> {
-    MessageRow::find_by_statement(stmt(db.get_database_backend(), sql, values))
-        .one(db)
-        .await
-        .map_err(repo_err)?
-        .map(mapping::message)
-        .transpose()
+    select::one_message(db, rest, values).await
 }

@@ -6,8 +6,10 @@
 //!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
 //!   [`DatabaseConnection`] (cheap to clone).
 //! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
-//!   and domain types; `sql`: placeholders and write transactions; `error`: [`StoreError`] and
-//!   the mapping of database errors to `RepoError`.
+//!   and domain types; `sql`: placeholders and write transactions; `select`: the selects
+//!   several modules share (messages and participants with names, a conversation's blocks, a
+//!   user's active conversations), each spelled once; `error`: [`StoreError`] and the mapping
+//!   of database errors to `RepoError`.
 //! - `append`: the message write path; `send_context`: what a send checks, read at one
 //!   version; `versions`: writes that move a conversation's context version; `unread`: the
 //!   unread counts kept on participants' rows.
@@ -39,6 +41,7 @@ mod history;
 mod mapping;
 mod messages;
 mod mutes;
+mod select;
 mod send_context;
 mod sql;
 mod unread;

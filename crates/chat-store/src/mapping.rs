@@ -14,10 +14,7 @@ use sea_orm::{DbBackend, FromQueryResult, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The columns of a [`MessageRow`], for `SELECT … FROM messages m LEFT JOIN users u …`.
-pub(crate) const MESSAGE_COLUMNS: &str = "m.*, u.name AS sender_name";
-
-/// A message with its sender's name.
+/// A message with its sender's name (`crate::select` reads them).
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct MessageRow {
     #[sea_orm(nested)]
@@ -25,10 +22,7 @@ pub(crate) struct MessageRow {
     pub sender_name: Option<String>,
 }
 
-/// The columns of a [`ParticipantRow`], for `SELECT … FROM participants p LEFT JOIN users u …`.
-pub(crate) const PARTICIPANT_COLUMNS: &str = "p.*, u.name AS name";
-
-/// A participant with their name.
+/// A participant with their name (`crate::select` reads them).
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct ParticipantRow {
     #[sea_orm(nested)]

@@ -16,8 +16,7 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use crate::{
     append::{self, GroupCommit},
     error::repo_err,
-    history,
-    mapping::{self, MESSAGE_COLUMNS},
+    history, mapping, select,
     sql::{marks, stmt},
 };
 
@@ -82,11 +81,7 @@ impl MessageRepository for SqlMessageRepository {
     }
 
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-             WHERE m.id = ?"
-        );
-        append::one_message(&self.db, &sql, vec![id.get().into()]).await
+        select::message_by_id(&self.db, id).await
     }
 
     async fn list_history(

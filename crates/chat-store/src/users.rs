@@ -12,6 +12,16 @@ use crate::{
     versions::{Moves, change_and_bump},
 };
 
+/// The start of every insert of users.
+const INSERT: &str = "INSERT INTO users (id, name, created_at) VALUES";
+
+/// Inserts `n` users without a name (bind each one's id and creation time), leaving those
+/// that exist as they are.
+pub(crate) fn insert_unnamed(n: usize) -> String {
+    let rows = vec!["(?, NULL, ?)"; n].join(", ");
+    format!("{INSERT} {rows} ON CONFLICT (id) DO NOTHING")
+}
+
 #[derive(Debug, FromQueryResult)]
 struct IdRow {
     id: Uuid,
@@ -42,10 +52,9 @@ impl UserRepository for SqlUserRepository {
         let backend = self.db.get_database_backend();
         let created_at = mapping::time_value(backend, now)?;
         let Some(name) = name else {
-            let sql = "INSERT INTO users (id, name, created_at) VALUES (?, NULL, ?) \
-                       ON CONFLICT (id) DO NOTHING";
+            let sql = insert_unnamed(1);
             let values = vec![id.get().into(), created_at];
-            retry_busy(|| self.db.execute_raw(stmt(backend, sql, values.clone())))
+            retry_busy(|| self.db.execute_raw(stmt(backend, &sql, values.clone())))
                 .await
                 .map_err(repo_err)?;
             return Ok(());
@@ -58,7 +67,7 @@ impl UserRepository for SqlUserRepository {
             "IS NOT"
         };
         let sql = format!(
-            "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) \
+            "{INSERT} (?, ?, ?) ON CONFLICT (id) \
              DO UPDATE SET name = excluded.name WHERE users.name {distinct} excluded.name \
              RETURNING id"
         );

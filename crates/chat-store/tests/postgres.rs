@@ -12,10 +12,7 @@ use chat_domain::{
     UserId,
     ports::{CheckedAppend, ContextVersion},
 };
-use chat_migrations::{Migrator, MigratorTrait};
-use chat_testkit::contract::{
-    Repositories, block_repository_contract, run_repository_contracts, user_repository_contract,
-};
+use chat_testkit::contract::{Repositories, run_repository_contracts};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use support::{migrated, with_database, with_postgres};
 use uuid::Uuid;
@@ -32,33 +29,7 @@ async fn postgres_passes_the_repository_contracts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_migrations_run_twice_and_down_then_up_again() {
     with_postgres(|db| async move {
-        migrated(&db).await;
-        let r = migrated(&db).await;
-        user_repository_contract(&r).await;
-
-        Migrator::down(&db, None).await.unwrap();
-        for table in [
-            "users",
-            "conversations",
-            "participants",
-            "messages",
-            "blocks",
-            "mutes",
-        ] {
-            let probe = db
-                .execute_unprepared(&format!("SELECT 1 FROM {table}"))
-                .await;
-            assert!(probe.is_err(), "{table} is dropped");
-        }
-        let r = migrated(&db).await;
-        user_repository_contract(&r).await;
-        block_repository_contract(&r).await;
-        assert!(
-            Migrator::get_pending_migrations(&db)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        support::migrations_run_twice_and_down_then_up_again(&db).await;
     })
     .await;
 }

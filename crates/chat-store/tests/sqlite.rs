@@ -5,10 +5,8 @@
 mod support;
 
 use chat_domain::{RepoError, UserId};
-use chat_migrations::{Migrator, MigratorTrait};
 use chat_store::{StoreConfig, connect};
-use chat_testkit::contract::{Repositories, run_repository_contracts};
-use sea_orm::ConnectionTrait;
+use chat_testkit::contract::run_repository_contracts;
 use support::{migrated, sqlite_file};
 use uuid::Uuid;
 
@@ -33,37 +31,7 @@ async fn an_in_memory_sqlite_database_passes_the_repository_contracts() {
 #[tokio::test]
 async fn sqlite_migrations_run_twice_and_down_then_up_again() {
     let (_dir, db) = sqlite_file().await;
-    migrated(&db).await;
-    let r = migrated(&db).await;
-    smoke(&r).await;
-
-    Migrator::down(&db, None).await.unwrap();
-    for table in [
-        "users",
-        "conversations",
-        "participants",
-        "messages",
-        "blocks",
-        "mutes",
-    ] {
-        let probe = db
-            .execute_unprepared(&format!("SELECT 1 FROM {table}"))
-            .await;
-        assert!(probe.is_err(), "{table} is dropped");
-    }
-    let r = migrated(&db).await;
-    smoke(&r).await;
-    assert!(
-        Migrator::get_pending_migrations(&db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-async fn smoke(r: &Repositories) {
-    chat_testkit::contract::user_repository_contract(r).await;
-    chat_testkit::contract::block_repository_contract(r).await;
+    support::migrations_run_twice_and_down_then_up_again(&db).await;
 }
 
 #[tokio::test]

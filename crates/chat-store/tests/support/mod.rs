@@ -115,6 +115,42 @@ where
     }
 }
 
+/// Migrations run twice (the second changes nothing), then all the way down (every table is
+/// dropped) and up again, with a few repository contracts on the schema each time.
+pub async fn migrations_run_twice_and_down_then_up_again(db: &DatabaseConnection) {
+    use chat_migrations::{Migrator, MigratorTrait};
+    use chat_testkit::contract::{block_repository_contract, user_repository_contract};
+
+    migrated(db).await;
+    let r = migrated(db).await;
+    user_repository_contract(&r).await;
+    block_repository_contract(&r).await;
+
+    Migrator::down(db, None).await.unwrap();
+    for table in [
+        "users",
+        "conversations",
+        "participants",
+        "messages",
+        "blocks",
+        "mutes",
+    ] {
+        let probe = db
+            .execute_unprepared(&format!("SELECT 1 FROM {table}"))
+            .await;
+        assert!(probe.is_err(), "{table} is dropped");
+    }
+    let r = migrated(db).await;
+    user_repository_contract(&r).await;
+    block_repository_contract(&r).await;
+    assert!(
+        Migrator::get_pending_migrations(db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Migrates and hands back the repositories.
 pub async fn migrated(db: &DatabaseConnection) -> Repositories {
     migrate(db).await.unwrap();
