@@ -10,7 +10,8 @@
 //!   several modules share (messages and participants with names, a conversation's blocks, a
 //!   user's active conversations), each spelled once; `error`: [`StoreError`] and the mapping
 //!   of database errors to `RepoError`.
-//! - `append`: the message write path; `send_context`: what a send checks, read at one
+//! - `append`: the message write path (its backends `postgres` and `sqlite`, the group commit
+//!   `group`, and `attempt`, what they share); `send_context`: what a send checks, read at one
 //!   version; `versions`: writes that move a conversation's context version; `unread`: the
 //!   unread counts kept on participants' rows.
 //!

@@ -14,7 +14,7 @@ use sea_orm::{DbBackend, FromQueryResult, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// A message with its sender's name (`crate::select` reads them).
+/// A message with its sender's name.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct MessageRow {
     #[sea_orm(nested)]
@@ -22,7 +22,7 @@ pub(crate) struct MessageRow {
     pub sender_name: Option<String>,
 }
 
-/// A participant with their name (`crate::select` reads them).
+/// A participant with their name.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct ParticipantRow {
     #[sea_orm(nested)]

@@ -23,7 +23,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Attempt, INSERT_COLUMNS, MessageValues, missed};
+use super::attempt::{Attempt, INSERT_COLUMNS, MessageValues, missed};
 use crate::mapping::RecipientRow;
 
 /// One message as the statement reads it: a row of its JSON input, serialised once.

@@ -1,5 +1,5 @@
 //! The sea-orm entities: one per table, crate-private. Conversions to domain types live in
-//! `crate::mapping`; no entity leaves this crate.
+//! the `mapping` module; no entity leaves this crate.
 
 pub(crate) mod blocks;
 pub(crate) mod conversations;
