@@ -1,6 +1,6 @@
 //! The write path of messages: the next sequence of the conversation, the insert and the other
 //! participants' unread counts, in one transaction (one statement on PostgreSQL, shared by
-//! concurrent appends: `group`), optionally conditioned on the conversation's context version.
+//! concurrent appends: `group`), conditioned on the conversation's context version.
 //!
 //! A stale version is answered before a duplicate is recognised: with the version moved, the
 //! conditional `UPDATE` matches no row, nothing is inserted and no unique key is touched, so a
@@ -31,20 +31,20 @@ use attempt::{Attempt, MessageValues};
 pub(crate) use group::GroupCommit;
 use group::Reply;
 
-/// Appends `msg`; when `expected` is given, only while the conversation's context version is
-/// `expected`, reporting the other active participants' unread counts. A unique violation is
-/// a duplicate or a conflict, decided by the row holding the colliding key.
+/// Appends `msg` only while the conversation's context version is `expected`, reporting the
+/// other active participants' unread counts. A unique violation is a duplicate or a conflict,
+/// decided by the row holding the colliding key.
 pub(crate) async fn append(
     db: &DatabaseConnection,
     group: &Arc<GroupCommit>,
     msg: NewMessage,
-    expected: Option<ContextVersion>,
+    expected: ContextVersion,
 ) -> Result<CheckedAppend, RepoError> {
     let backend = db.get_database_backend();
     let values = MessageValues {
         client_sequence: mapping::client_seq_value(msg.client_sequence)?,
         created_at: mapping::time_value(backend, msg.created_at)?,
-        expected: expected.map(mapping::version_value).transpose()?,
+        expected: mapping::version_value(expected)?,
     };
     let attempt = if backend == DbBackend::Postgres {
         match group.append(postgres::Row::new(&msg, &values)).await {

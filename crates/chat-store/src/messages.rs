@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chat_domain::{
     ClientSequence, ConversationId, DeviceId, MessageId, RepoError, ServerSequence, Timestamp,
     UserId,
-    message::{AppendOutcome, NewMessage, StoredMessage},
+    message::{NewMessage, StoredMessage},
     paging::HistoryQuery,
     ports::{CheckedAppend, ContextVersion, HistoryPage, MessageRepository},
     read_marker::ReadTarget,
@@ -63,21 +63,12 @@ impl SqlMessageRepository {
 
 #[async_trait::async_trait]
 impl MessageRepository for SqlMessageRepository {
-    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
-        match append::append(&self.db, &self.group, msg, None).await? {
-            CheckedAppend::Done { outcome, .. } => Ok(outcome),
-            CheckedAppend::StaleContext => Err(RepoError::internal(
-                "an unconditional append reported a stale context",
-            )),
-        }
-    }
-
     async fn append_if_current(
         &self,
         msg: NewMessage,
         expected: ContextVersion,
     ) -> Result<CheckedAppend, RepoError> {
-        append::append(&self.db, &self.group, msg, Some(expected)).await
+        append::append(&self.db, &self.group, msg, expected).await
     }
 
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError> {

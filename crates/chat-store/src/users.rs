@@ -1,11 +1,10 @@
 //! [`SqlUserRepository`].
 
-use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository, user::User};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult};
+use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult};
 use uuid::Uuid;
 
 use crate::{
-    entities::users,
     error::repo_err,
     mapping,
     sql::{retry_busy, stmt},
@@ -82,14 +81,5 @@ impl UserRepository for SqlUserRepository {
         .await
         .map_err(repo_err)?;
         Ok(())
-    }
-
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        users::Entity::find_by_id(id.get())
-            .one(&self.db)
-            .await
-            .map_err(repo_err)?
-            .map(mapping::user)
-            .transpose()
     }
 }

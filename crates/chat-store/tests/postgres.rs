@@ -34,6 +34,14 @@ async fn postgres_migrations_run_twice_and_down_then_up_again() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_users_keep_the_time_they_were_first_seen() {
+    with_postgres(|db| async move {
+        support::users_keep_the_time_they_were_first_seen(&db).await;
+    })
+    .await;
+}
+
 /// Runs `sql` (with `$1` the conversation, `$2` `ada`) in a transaction that holds the
 /// conversation's row lock while ada's `append_if_current` at the version read before starts
 /// and waits for it; commits; returns what the append answered.

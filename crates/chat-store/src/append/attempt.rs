@@ -11,8 +11,8 @@ use crate::{mapping::RecipientRow, send_context::current_version};
 pub(super) struct MessageValues {
     pub(super) client_sequence: Option<i64>,
     pub(super) created_at: Value,
-    /// The version the append is conditioned on, if any.
-    pub(super) expected: Option<i64>,
+    /// The version the append is conditioned on.
+    pub(super) expected: i64,
 }
 
 /// What one attempt did.

@@ -42,18 +42,15 @@ pub(super) async fn in_transaction(
     let backend = db.get_database_backend();
     let txn = begin_write(db).await?;
     let result = async {
-        let guard = if v.expected.is_some() {
-            " AND context_version = ?"
-        } else {
-            ""
-        };
-        let bump = format!(
-            "UPDATE conversations SET last_sequence = last_sequence + 1, last_message_at = ? \
-             WHERE id = ?{guard} RETURNING last_sequence AS seq"
-        );
-        let mut values = vec![v.created_at.clone(), msg.conversation_id.get().into()];
-        values.extend(v.expected.map(Value::from));
-        let bumped = SequenceRow::find_by_statement(stmt(backend, &bump, values))
+        let bump = "UPDATE conversations SET last_sequence = last_sequence + 1, \
+                    last_message_at = ? WHERE id = ? AND context_version = ? \
+                    RETURNING last_sequence AS seq";
+        let values = vec![
+            v.created_at.clone(),
+            msg.conversation_id.get().into(),
+            v.expected.into(),
+        ];
+        let bumped = SequenceRow::find_by_statement(stmt(backend, bump, values))
             .one(&txn)
             .await?;
         let Some(seq) = bumped.and_then(|r| r.seq) else {

@@ -1,4 +1,5 @@
-//! The sea-orm entities: one per table, crate-private. Conversions to domain types live in
+//! The sea-orm entities: one per table read as rows (`users` is only written, and joined for
+//! names), crate-private. Conversions to domain types live in
 //! the `mapping` module; no entity leaves this crate.
 
 pub(crate) mod blocks;
@@ -6,4 +7,3 @@ pub(crate) mod conversations;
 pub(crate) mod messages;
 pub(crate) mod mutes;
 pub(crate) mod participants;
-pub(crate) mod users;

@@ -151,6 +151,73 @@ pub async fn migrations_run_twice_and_down_then_up_again(db: &DatabaseConnection
     );
 }
 
+/// A user's creation time is the first sighting (no port reads it; the row keeps it): later
+/// upserts, with or without a name, and a conversation with them leave it; a conversation
+/// creates its new users at its own creation time.
+pub async fn users_keep_the_time_they_were_first_seen(db: &DatabaseConnection) {
+    use chat_domain::{ConversationId, DisplayName, OneToOnePair, Timestamp, UserId};
+    use sea_orm::{DbBackend, FromQueryResult, Statement};
+    use uuid::Uuid;
+
+    #[derive(Debug, FromQueryResult)]
+    struct Row {
+        created_at: time::OffsetDateTime,
+    }
+    let first_seen = |user: UserId| async move {
+        let sql = if db.get_database_backend() == DbBackend::Postgres {
+            "SELECT created_at FROM users WHERE id = $1"
+        } else {
+            "SELECT created_at FROM users WHERE id = ?"
+        };
+        let stmt =
+            Statement::from_sql_and_values(db.get_database_backend(), sql, [user.get().into()]);
+        Row::find_by_statement(stmt)
+            .one(db)
+            .await
+            .unwrap()
+            .map(|r| i64::try_from(r.created_at.unix_timestamp_nanos() / 1_000_000).unwrap())
+            .map(Timestamp::from_millis)
+    };
+    let at = |ms: i64| Timestamp::from_millis(1_769_509_800_000 + ms);
+    let name = |n: &str| Some(DisplayName::new(n).unwrap());
+    let r = migrated(db).await;
+    let (ada, bob, cy) = (
+        UserId::new(Uuid::new_v4()),
+        UserId::new(Uuid::new_v4()),
+        UserId::new(Uuid::new_v4()),
+    );
+    r.users.upsert_user(ada, None, at(1)).await.unwrap();
+    r.users.upsert_user(ada, None, at(5_000)).await.unwrap();
+    r.users
+        .upsert_user(ada, name("Ada"), at(6_000))
+        .await
+        .unwrap();
+    r.users
+        .upsert_user(ada, name("Ada L."), at(7_000))
+        .await
+        .unwrap();
+    assert_eq!(first_seen(ada).await, Some(at(1)), "the first sighting");
+    r.conversations
+        .find_or_create_one_to_one(
+            OneToOnePair::new(ada, bob).unwrap(),
+            ConversationId::new(Uuid::new_v4()),
+            at(8_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first_seen(bob).await,
+        Some(at(8_000)),
+        "created with the conversation"
+    );
+    assert_eq!(
+        first_seen(ada).await,
+        Some(at(1)),
+        "an existing user is left as it was"
+    );
+    assert_eq!(first_seen(cy).await, None, "never seen");
+}
+
 /// Migrates and hands back the repositories.
 pub async fn migrated(db: &DatabaseConnection) -> Repositories {
     migrate(db).await.unwrap();
