@@ -1,7 +1,8 @@
 //! sea-orm adapters of the domain's repository ports, for PostgreSQL and SQLite.
 //!
 //! # Layout
-//! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to date.
+//! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to
+//!   date (on PostgreSQL one process at a time, under an advisory lock).
 //! - [`SqlUserRepository`], [`SqlConversationRepository`], [`SqlMessageRepository`],
 //!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
 //!   [`DatabaseConnection`] (cheap to clone).
@@ -41,6 +42,7 @@ mod error;
 mod history;
 mod mapping;
 mod messages;
+mod migrate;
 mod mutes;
 mod select;
 mod send_context;
@@ -53,10 +55,11 @@ pub use sea_orm::DatabaseConnection;
 
 pub use crate::{
     blocks::SqlBlockRepository,
-    config::{StoreConfig, connect, migrate},
+    config::{StoreConfig, connect},
     conversations::SqlConversationRepository,
     error::StoreError,
     messages::SqlMessageRepository,
+    migrate::migrate,
     mutes::SqlMuteRepository,
     users::SqlUserRepository,
 };

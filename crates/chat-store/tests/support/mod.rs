@@ -98,17 +98,27 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{head}{authority}/{name}{query}")
 }
 
-/// Runs `check` on a fresh migrated PostgreSQL database and drops it afterwards, even when the
+/// Runs `check` on a fresh, empty PostgreSQL database and drops it afterwards, even when the
 /// check fails; does nothing (but say so) without `CHAT_TEST_DATABASE_URL`.
 pub async fn with_postgres<F, Fut>(check: F)
 where
     F: FnOnce(DatabaseConnection) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_postgres_url(|_, db| check(db)).await;
+}
+
+/// [`with_postgres`], handing `check` the database's URL too (to open pools of its own).
+pub async fn with_postgres_url<F, Fut>(check: F)
+where
+    F: FnOnce(String, DatabaseConnection) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(pg) = PgDatabase::create().await else {
         return;
     };
-    let outcome = tokio::spawn(check(pg.db.clone())).await;
+    let url = with_database(&pg.base_url, &pg.name);
+    let outcome = tokio::spawn(check(url, pg.db.clone())).await;
     pg.drop_now().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
