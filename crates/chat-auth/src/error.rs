@@ -1,11 +1,12 @@
-//! The errors of this crate: configuration, algorithm names and token issuing.
+//! The errors of this crate: configuration and token issuing (an unknown algorithm name is the
+//! `algorithm` module's `ParseAlgorithmError`).
 //!
 //! Token *verification* errors are the domain's [`chat_domain::ports::TokenError`]; the mapping
-//! from jsonwebtoken's errors to it lives in [`crate::verify`].
+//! from jsonwebtoken's errors to it lives in the `verify` module.
 
 use chat_domain::user::NewDisplayNameError;
 
-use crate::config::JwtAlgorithm;
+use crate::algorithm::JwtAlgorithm;
 
 /// Why an [`AuthConfig`](crate::AuthConfig) cannot build a verifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,14 +41,6 @@ pub enum AuthConfigError {
         /// `iss` or `aud`.
         claim: &'static str,
     },
-}
-
-/// A JWT algorithm name other than `HS256`, `RS256`, `ES256` or `EdDSA`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported JWT algorithm {given:?}: expected HS256, RS256, ES256 or EdDSA")]
-pub struct ParseAlgorithmError {
-    /// The name that was given.
-    pub given: String,
 }
 
 /// Why a token could not be issued.

@@ -13,22 +13,24 @@
 //! `Missing`, anything else `Invalid`.
 //!
 //! # Layout
-//! - [`config`]: [`AuthConfig`], [`VerificationKey`], [`JwtAlgorithm`] — plain config, no
-//!   environment reading.
+//! - [`algorithm`]: [`JwtAlgorithm`] and its [`ParseAlgorithmError`].
+//! - [`config`]: [`AuthConfig`], [`VerificationKey`] — plain config, no environment reading.
 //! - [`verify`]: [`JwtTokenVerifier`], key and validation built once, error mapping.
 //! - [`issue`]: [`HsTokenIssuer`], HS256 tokens `{sub, exp, iat, name?}`.
-//! - [`error`]: [`AuthConfigError`], [`ParseAlgorithmError`], [`IssueError`].
+//! - [`error`]: [`AuthConfigError`], [`IssueError`].
 //!
 //! Test-only keys for RS256, ES256 and EdDSA live in `tests/keys/`.
 
+pub mod algorithm;
 pub mod config;
 pub mod error;
 pub mod issue;
 pub mod verify;
 
 pub use crate::{
-    config::{AuthConfig, JwtAlgorithm, VerificationKey},
-    error::{AuthConfigError, IssueError, ParseAlgorithmError},
+    algorithm::{JwtAlgorithm, ParseAlgorithmError},
+    config::{AuthConfig, VerificationKey},
+    error::{AuthConfigError, IssueError},
     issue::HsTokenIssuer,
     verify::{JwtTokenVerifier, LEEWAY_SECS, MAX_TOKEN_BYTES},
 };

@@ -19,7 +19,8 @@ use serde_json::{Number, Value};
 use uuid::Uuid;
 
 use crate::{
-    config::{AuthConfig, JwtAlgorithm, VerificationKey},
+    algorithm::JwtAlgorithm,
+    config::{AuthConfig, VerificationKey},
     error::AuthConfigError,
 };
 

@@ -29,7 +29,7 @@ use crate::{
     resume::{ConversationHead, ResumePoint},
     sequence::{ClientSequence, ServerSequence},
     time::Timestamp,
-    user::{DisplayName, User},
+    user::DisplayName,
 };
 
 /// Users, created the first time their id is seen.
@@ -48,9 +48,6 @@ pub trait UserRepository: Send + Sync {
         name: Option<DisplayName>,
         now: Timestamp,
     ) -> Result<(), RepoError>;
-
-    /// The user, if known.
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError>;
 }
 
 /// Conversations, their participants and the participants' read markers.
@@ -207,24 +204,19 @@ pub struct HistoryPage {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait MessageRepository: Send + Sync {
-    /// Appends a message, assigning the next server sequence of its conversation in the same
-    /// transaction as the insert (gap-free under concurrency). A created message's
-    /// `sender_name` may be left `None` (the caller knows the participants).
+    /// Appends a message while the conversation's context version is `expected` (otherwise
+    /// stores nothing and answers `StaleContext`), assigning the next server sequence of its
+    /// conversation in the same transaction as the insert (gap-free under concurrency). A
+    /// created message also reports the other active participants' unread counts; its
+    /// `sender_name` may be left `None` (the caller knows the participants). On PostgreSQL
+    /// this is one statement (one round trip).
     ///
     /// # Errors
     /// MUST return `AppendOutcome::Duplicate` (not an error) with the original when this sender
     /// already stored this message id in this conversation, and `RepoError::Conflict` when the id
     /// was used by another sender or in another conversation, or when the sender device's client
     /// sequence is taken by another id. Recognised from the unique constraints, never by
-    /// checking first.
-    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError>;
-
-    /// [`Self::append`], but only while the conversation's context version is `expected`; a
-    /// created message also reports the other active participants' unread counts. On
-    /// PostgreSQL this is one statement (one round trip).
-    ///
-    /// # Errors
-    /// As [`Self::append`]; `RepoError::NotFound` for an unknown conversation.
+    /// checking first. `RepoError::NotFound` for an unknown conversation.
     async fn append_if_current(
         &self,
         msg: NewMessage,

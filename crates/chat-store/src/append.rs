@@ -1,6 +1,6 @@
 //! The write path of messages: the next sequence of the conversation, the insert and the other
 //! participants' unread counts, in one transaction (one statement on PostgreSQL, shared by
-//! concurrent appends: `group`), optionally conditioned on the conversation's context version.
+//! concurrent appends: `group`), conditioned on the conversation's context version.
 //!
 //! A stale version is answered before a duplicate is recognised: with the version moved, the
 //! conditional `UPDATE` matches no row, nothing is inserted and no unique key is touched, so a
@@ -14,64 +14,37 @@ use chat_domain::{
     message::{AppendOutcome, Collision, NewMessage, StoredMessage, classify_collision},
     ports::{CheckedAppend, ContextVersion},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Value};
+use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::{
     error::{is_unique_violation, repo_err},
-    mapping::{self, MESSAGE_COLUMNS, MessageRow, RecipientRow},
-    send_context::current_version,
-    sql::{begin_write, finish, retry_busy, stmt},
-    unread::COUNT_APPENDED,
+    mapping, select,
+    sql::retry_busy,
 };
 
+mod attempt;
 mod group;
 mod postgres;
+mod sqlite;
 
+use attempt::{Attempt, MessageValues};
 pub(crate) use group::GroupCommit;
 use group::Reply;
 
-/// The values of a new message computed once, before any attempt.
-#[derive(Debug)]
-struct MessageValues {
-    client_sequence: Option<i64>,
-    created_at: Value,
-    /// The version the append is conditioned on, if any.
-    expected: Option<i64>,
-}
-
-/// What one attempt did.
-#[derive(Debug)]
-enum Attempt {
-    /// Stored at `seq`, with the other active participants' markers and new unread counts.
-    Stored {
-        seq: i64,
-        recipients: Vec<RecipientRow>,
-    },
-    /// No such conversation.
-    NoConversation,
-    /// The conversation's context version is not the expected one.
-    Stale,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct SequenceRow {
-    seq: Option<i64>,
-}
-
-/// Appends `msg`; when `expected` is given, only while the conversation's context version is
-/// `expected`, reporting the other active participants' unread counts. A unique violation is
-/// a duplicate or a conflict, decided by the row holding the colliding key.
+/// Appends `msg` only while the conversation's context version is `expected`, reporting the
+/// other active participants' unread counts. A unique violation is a duplicate or a conflict,
+/// decided by the row holding the colliding key.
 pub(crate) async fn append(
     db: &DatabaseConnection,
     group: &Arc<GroupCommit>,
     msg: NewMessage,
-    expected: Option<ContextVersion>,
+    expected: ContextVersion,
 ) -> Result<CheckedAppend, RepoError> {
     let backend = db.get_database_backend();
     let values = MessageValues {
         client_sequence: mapping::client_seq_value(msg.client_sequence)?,
         created_at: mapping::time_value(backend, msg.created_at)?,
-        expected: expected.map(mapping::version_value).transpose()?,
+        expected: mapping::version_value(expected)?,
     };
     let attempt = if backend == DbBackend::Postgres {
         match group.append(postgres::Row::new(&msg, &values)).await {
@@ -80,7 +53,7 @@ pub(crate) async fn append(
         }
     } else {
         let _turn = group.sqlite_turn().await;
-        retry_busy(|| in_transaction(db, &msg, &values)).await
+        retry_busy(|| sqlite::in_transaction(db, &msg, &values)).await
     };
     match attempt {
         Ok(Attempt::Stored { seq, recipients }) => Ok(CheckedAppend::Done {
@@ -108,85 +81,12 @@ pub(crate) async fn append(
     }
 }
 
-/// The bound values of the insert, in the column order of `INSERT_COLUMNS`, with `seq`.
-fn insert_values(msg: &NewMessage, v: &MessageValues, seq: Value) -> Vec<Value> {
-    vec![
-        msg.id.get().into(),
-        msg.conversation_id.get().into(),
-        msg.sender_id.get().into(),
-        msg.sender_device_id.as_str().into(),
-        v.client_sequence.into(),
-        seq,
-        msg.content.as_str().into(),
-        msg.client_timestamp.map(|t| t.millis()).into(),
-        v.created_at.clone(),
-    ]
-}
-
-const INSERT_COLUMNS: &str = "INSERT INTO messages (id, conversation_id, sender_id, \
-    sender_device_id, client_sequence, server_sequence, content, client_timestamp, created_at)";
-
-/// SQLite: one `BEGIN IMMEDIATE` transaction: take the next sequence (checking the version in
-/// the same `UPDATE`), insert, read the recipients, commit. Any failure rolls back at once, so
-/// a refused insert consumes no sequence.
-async fn in_transaction(
-    db: &DatabaseConnection,
-    msg: &NewMessage,
-    v: &MessageValues,
-) -> Result<Attempt, DbErr> {
-    let backend = db.get_database_backend();
-    let txn = begin_write(db).await?;
-    let result = async {
-        let guard = if v.expected.is_some() {
-            " AND context_version = ?"
-        } else {
-            ""
-        };
-        let bump = format!(
-            "UPDATE conversations SET last_sequence = last_sequence + 1, last_message_at = ? \
-             WHERE id = ?{guard} RETURNING last_sequence AS seq"
-        );
-        let mut values = vec![v.created_at.clone(), msg.conversation_id.get().into()];
-        values.extend(v.expected.map(Value::from));
-        let bumped = SequenceRow::find_by_statement(stmt(backend, &bump, values))
-            .one(&txn)
-            .await?;
-        let Some(seq) = bumped.and_then(|r| r.seq) else {
-            return missed(&txn, msg.conversation_id).await;
-        };
-        let insert = format!("{INSERT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        txn.execute_raw(stmt(backend, &insert, insert_values(msg, v, seq.into())))
-            .await?;
-        let counted = vec![msg.conversation_id.get().into(), msg.sender_id.get().into()];
-        let mut recipients =
-            RecipientRow::find_by_statement(stmt(backend, COUNT_APPENDED, counted))
-                .all(&txn)
-                .await?;
-        recipients.sort_by_key(|r| r.user_id);
-        Ok(Attempt::Stored { seq, recipients })
-    }
-    .await;
-    finish(txn, result).await
-}
-
-/// The sequence `UPDATE` matched no row: the conversation is missing, or its version moved.
-async fn missed<C: ConnectionTrait>(conn: &C, id: ConversationId) -> Result<Attempt, DbErr> {
-    Ok(match current_version(conn, id).await? {
-        None => Attempt::NoConversation,
-        Some(_) => Attempt::Stale,
-    })
-}
-
 /// After a unique violation: the row holding the colliding key decides.
 async fn resolve_collision(
     db: &DatabaseConnection,
     msg: &NewMessage,
 ) -> Result<AppendOutcome, RepoError> {
-    let by_id = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE m.id = ?"
-    );
-    let existing = match one_message(db, &by_id, vec![msg.id.get().into()]).await? {
+    let existing = match select::message_by_id(db, msg.id).await? {
         Some(m) => Some(m),
         None => match msg.client_sequence {
             Some(seq) => {
@@ -217,30 +117,13 @@ async fn by_client_sequence(
     device: &DeviceId,
     seq: ClientSequence,
 ) -> Result<Option<StoredMessage>, RepoError> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE m.conversation_id = ? AND m.sender_id = ? AND m.sender_device_id = ? \
-         AND m.client_sequence = ?"
-    );
+    let rest = "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.sender_device_id = ? \
+                AND m.client_sequence = ?";
     let values = vec![
         conversation.get().into(),
         sender.get().into(),
         device.as_str().into(),
         mapping::client_seq_value(Some(seq))?.into(),
     ];
-    one_message(db, &sql, values).await
-}
-
-/// At most one message (with its sender's name) selected by `sql`.
-pub(crate) async fn one_message(
-    db: &DatabaseConnection,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Option<StoredMessage>, RepoError> {
-    MessageRow::find_by_statement(stmt(db.get_database_backend(), sql, values))
-        .one(db)
-        .await
-        .map_err(repo_err)?
-        .map(mapping::message)
-        .transpose()
+    select::one_message(db, rest, values).await
 }

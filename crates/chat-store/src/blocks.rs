@@ -7,9 +7,13 @@ use crate::{
     entities::blocks,
     error::{is_foreign_key_violation, repo_err},
     mapping,
+    select::conversation_blocks,
     sql::stmt,
     versions::{Moves, change_and_bump},
 };
+
+/// The one block of a (conversation, blocker, blocked) key, bound in that order.
+const BY_KEY: &str = "WHERE conversation_id = ? AND blocker_id = ? AND blocked_id = ?";
 
 /// How many times a block is stored again after it was lifted between its insert and its read.
 const INSERT_ATTEMPTS: usize = 3;
@@ -73,9 +77,8 @@ impl BlockRepository for SqlBlockRepository {
                 Err(e) if is_foreign_key_violation(&e) => return Err(RepoError::NotFound),
                 Err(e) => return Err(repo_err(e)),
             }
-            let standing = "SELECT * FROM blocks WHERE conversation_id = ? AND blocker_id = ? \
-                            AND blocked_id = ?";
-            if let Some(existing) = self.rows(standing, key()).await?.into_iter().next() {
+            let standing = format!("SELECT * FROM blocks {BY_KEY}");
+            if let Some(existing) = self.rows(&standing, key()).await?.into_iter().next() {
                 return Ok(existing);
             }
         }
@@ -88,9 +91,10 @@ impl BlockRepository for SqlBlockRepository {
         &self,
         conversation: ConversationId,
     ) -> Result<Vec<Block>, RepoError> {
-        let sql = "SELECT * FROM blocks WHERE conversation_id = ? \
-                   ORDER BY blocked_at, blocker_id, blocked_id";
-        self.rows(sql, vec![conversation.get().into()]).await
+        let rows = conversation_blocks(&self.db, conversation)
+            .await
+            .map_err(repo_err)?;
+        mapping::all(rows, mapping::block)
     }
 
     async fn list_user_blocks(&self, user: UserId) -> Result<Vec<Block>, RepoError> {
@@ -112,8 +116,7 @@ impl BlockRepository for SqlBlockRepository {
         blocker: UserId,
         blocked: UserId,
     ) -> Result<Option<Block>, RepoError> {
-        let sql = "DELETE FROM blocks WHERE conversation_id = ? AND blocker_id = ? \
-                   AND blocked_id = ? RETURNING *";
+        let sql = format!("DELETE FROM blocks {BY_KEY} RETURNING *");
         let values = vec![
             conversation.get().into(),
             blocker.get().into(),
@@ -121,7 +124,7 @@ impl BlockRepository for SqlBlockRepository {
         ];
         change_and_bump(
             &self.db,
-            sql,
+            &sql,
             values,
             Moves::TheirConversation,
             |b: &blocks::Model| b.conversation_id,

@@ -11,10 +11,10 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use uuid::Uuid;
 
 use crate::{
-    conversations::participants_of,
     entities::{blocks, conversations},
     error::repo_err,
-    mapping::{self, MESSAGE_COLUMNS, MessageRow},
+    mapping,
+    select::{self, ACTIVE_CONVERSATIONS, MUTE_IN_FORCE, participants_of},
     sql::{marks, stmt},
     unread::unread_by_conversation,
 };
@@ -40,20 +40,20 @@ pub(crate) async fn page(
     let backend = db.get_database_backend();
     let me: Value = user.get().into();
 
-    let total_sql = "SELECT COUNT(*) AS n FROM participants WHERE user_id = ? AND left_at IS NULL";
-    let total = CountRow::find_by_statement(stmt(backend, total_sql, vec![me.clone()]))
+    let total_sql = format!("SELECT COUNT(*) AS n {ACTIVE_CONVERSATIONS}");
+    let total = CountRow::find_by_statement(stmt(backend, &total_sql, vec![me.clone()]))
         .one(db)
         .await
         .map_err(repo_err)?
         .map_or(0, |r| mapping::to_count(r.n));
 
-    let page_sql = "SELECT c.* FROM participants p JOIN conversations c ON c.id = p.conversation_id \
-                    WHERE p.user_id = ? AND p.left_at IS NULL \
-                    ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC \
-                    LIMIT ? OFFSET ?";
+    let page_sql = format!(
+        "SELECT c.* {ACTIVE_CONVERSATIONS} \
+         ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT ? OFFSET ?"
+    );
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
     let values = vec![me.clone(), i64::from(limit.get()).into(), offset.into()];
-    let rows = conversations::Model::find_by_statement(stmt(backend, page_sql, values))
+    let rows = conversations::Model::find_by_statement(stmt(backend, &page_sql, values))
         .all(db)
         .await
         .map_err(repo_err)?;
@@ -75,19 +75,17 @@ pub(crate) async fn page(
             .push(mapping::participant(row)?);
     }
 
+    // Each conversation's newest message (the same plan as from `conversations` first, on
+    // both backends: `c` by its key, then `m` by the sequence index).
     let last_sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM conversations c JOIN messages m \
-         ON m.conversation_id = c.id AND m.server_sequence = c.last_sequence \
-         LEFT JOIN users u ON u.id = m.sender_id WHERE c.id IN ({in_ids})"
+        "JOIN conversations c ON c.id = m.conversation_id AND c.last_sequence = m.server_sequence \
+         WHERE c.id IN ({in_ids})"
     );
-    let mut last: HashMap<Uuid, _> = HashMap::new();
-    let last_rows = MessageRow::find_by_statement(stmt(backend, &last_sql, id_values().collect()))
-        .all(db)
-        .await
-        .map_err(repo_err)?;
-    for row in last_rows {
-        last.insert(row.message.conversation_id, mapping::message(row)?);
-    }
+    let mut last: HashMap<Uuid, _> = select::messages(db, &last_sql, id_values().collect())
+        .await?
+        .into_iter()
+        .map(|m| (m.conversation_id.get(), m))
+        .collect();
 
     let unread: HashMap<ConversationId, u64> = unread_by_conversation(db, user, Some(&ids))
         .await?
@@ -96,7 +94,7 @@ pub(crate) async fn page(
 
     let muted_sql = format!(
         "SELECT conversation_id FROM mutes WHERE user_id = ? AND conversation_id IN ({in_ids}) \
-         AND (muted_until IS NULL OR muted_until > ?)"
+         AND {MUTE_IN_FORCE}"
     );
     let mut values = vec![me.clone()];
     values.extend(id_values());

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use chat_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode},
@@ -106,14 +105,6 @@ pub async fn connect(cfg: &StoreConfig) -> Result<DatabaseConnection, StoreError
         });
     }
     Database::connect(opts).await.map_err(StoreError::Connect)
-}
-
-/// Brings the schema up to date (idempotent).
-///
-/// # Errors
-/// [`StoreError::Migrate`] when a migration fails.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
-    Migrator::up(db, None).await.map_err(StoreError::Migrate)
 }
 
 #[cfg(test)]

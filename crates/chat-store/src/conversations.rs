@@ -8,8 +8,7 @@ use chat_domain::{
     resume::ConversationHead,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -17,10 +16,12 @@ use crate::{
     chat_list,
     entities::conversations,
     error::{is_unique_violation, repo_err},
-    mapping::{self, PARTICIPANT_COLUMNS, ParticipantRow},
+    mapping,
+    select::{ACTIVE_CONVERSATIONS, participants_of},
     send_context,
-    sql::{begin_write, finish, marks, retry_busy, stmt},
+    sql::{begin_write, finish, retry_busy, stmt},
     unread::unread_by_conversation,
+    users,
 };
 
 /// Conversations, participants and read markers, in `conversations` and `participants`.
@@ -46,8 +47,7 @@ impl SqlConversationRepository {
         let backend = self.db.get_database_backend();
         let now = mapping::time_value(backend, now)?;
         let [low, high] = pair.users().map(|u| sea_orm::Value::from(u.get()));
-        let users_sql = "INSERT INTO users (id, name, created_at) VALUES (?, NULL, ?), (?, NULL, ?) \
-                         ON CONFLICT (id) DO NOTHING";
+        let users_sql = users::insert_unnamed(2);
         let conv_sql = "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence) \
                         VALUES (?, ?, ?, ?, 0) ON CONFLICT (direct_key) DO NOTHING";
         let part_sql = "INSERT INTO participants (conversation_id, user_id, joined_at, last_read_sequence) \
@@ -56,8 +56,8 @@ impl SqlConversationRepository {
         let created = retry_busy(|| async {
             let txn = begin_write(&self.db).await?;
             let result = async {
-                let users = vec![low.clone(), now.clone(), high.clone(), now.clone()];
-                txn.execute_raw(stmt(backend, users_sql, users)).await?;
+                let unnamed = vec![low.clone(), now.clone(), high.clone(), now.clone()];
+                txn.execute_raw(stmt(backend, &users_sql, unnamed)).await?;
                 let conv = vec![id.get().into(), kind.into(), pair.key().into(), now.clone()];
                 let inserted = txn
                     .execute_raw(stmt(backend, conv_sql, conv))
@@ -95,25 +95,6 @@ impl SqlConversationRepository {
             .map_err(repo_err)?;
         mapping::conversation(row, participants)
     }
-}
-
-/// The participants (names included) of the given conversations, oldest joiner first.
-pub(crate) async fn participants_of<C: ConnectionTrait>(
-    db: &C,
-    conversations: &[Uuid],
-) -> Result<Vec<ParticipantRow>, DbErr> {
-    if conversations.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {PARTICIPANT_COLUMNS} FROM participants p LEFT JOIN users u ON u.id = p.user_id \
-         WHERE p.conversation_id IN ({}) ORDER BY p.joined_at, p.user_id",
-        marks(conversations.len())
-    );
-    let values = conversations.iter().map(|&c| c.into()).collect();
-    ParticipantRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
-        .all(db)
-        .await
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -184,11 +165,9 @@ impl ConversationRepository for SqlConversationRepository {
         &self,
         user: UserId,
     ) -> Result<Vec<ConversationHead>, RepoError> {
-        let sql = "SELECT c.id, c.last_sequence FROM participants p \
-                   JOIN conversations c ON c.id = p.conversation_id \
-                   WHERE p.user_id = ? AND p.left_at IS NULL ORDER BY c.id";
+        let sql = format!("SELECT c.id, c.last_sequence {ACTIVE_CONVERSATIONS} ORDER BY c.id");
         let backend = self.db.get_database_backend();
-        let rows = HeadRow::find_by_statement(stmt(backend, sql, vec![user.get().into()]))
+        let rows = HeadRow::find_by_statement(stmt(backend, &sql, vec![user.get().into()]))
             .all(&self.db)
             .await
             .map_err(repo_err)?;

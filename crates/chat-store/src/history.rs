@@ -3,13 +3,9 @@
 use chat_domain::{
     ConversationId, HistoryAnchor, HistoryQuery, RepoError, ServerSequence, ports::HistoryPage,
 };
-use sea_orm::{DatabaseConnection, FromQueryResult, Value};
+use sea_orm::{DatabaseConnection, Value};
 
-use crate::{
-    error::repo_err,
-    mapping::{self, MESSAGE_COLUMNS, MessageRow},
-    sql::stmt,
-};
+use crate::{mapping, select};
 
 /// One page of history, ascending. One extra row is fetched to tell whether more exist in the
 /// paging direction (older for `Newest` and `Before`, newer for `After`).
@@ -19,10 +15,7 @@ pub(crate) async fn page(
     query: HistoryQuery,
 ) -> Result<HistoryPage, RepoError> {
     let backend = db.get_database_backend();
-    let mut sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE m.conversation_id = ?"
-    );
+    let mut sql = String::from("WHERE m.conversation_id = ?");
     let mut values: Vec<Value> = vec![conversation.get().into()];
     if let Some(from) = query.from {
         sql.push_str(" AND m.created_at >= ?");
@@ -52,11 +45,7 @@ pub(crate) async fn page(
     ));
     values.extend([fetch.into(), offset.into()]);
 
-    let rows = MessageRow::find_by_statement(stmt(backend, &sql, values))
-        .all(db)
-        .await
-        .map_err(repo_err)?;
-    let mut items = mapping::all(rows, mapping::message)?;
+    let mut items = select::messages(db, &sql, values).await?;
     let has_more = items.len() > usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(query.limit.get()).unwrap_or(usize::MAX));
     if !ascending {
@@ -80,8 +69,7 @@ pub(crate) async fn pending(
     }
     let terms = vec!["(m.conversation_id = ? AND m.server_sequence > ?)"; cursors.len()];
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-         WHERE {} ORDER BY m.conversation_id, m.server_sequence LIMIT ?",
+        "WHERE {} ORDER BY m.conversation_id, m.server_sequence LIMIT ?",
         terms.join(" OR ")
     );
     let mut values: Vec<Value> = Vec::with_capacity(cursors.len() * 2 + 1);
@@ -90,11 +78,7 @@ pub(crate) async fn pending(
         values.push(mapping::seq_value(after).into());
     }
     values.push((i64::from(limit) + 1).into());
-    let rows = MessageRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
-        .all(db)
-        .await
-        .map_err(repo_err)?;
-    let mut items = mapping::all(rows, mapping::message)?;
+    let mut items = select::messages(db, &sql, values).await?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let has_more = items.len() > limit;
     items.truncate(limit);

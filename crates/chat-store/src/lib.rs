@@ -1,14 +1,18 @@
 //! sea-orm adapters of the domain's repository ports, for PostgreSQL and SQLite.
 //!
 //! # Layout
-//! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to date.
+//! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to
+//!   date (on PostgreSQL one process at a time, under an advisory lock).
 //! - [`SqlUserRepository`], [`SqlConversationRepository`], [`SqlMessageRepository`],
 //!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
 //!   [`DatabaseConnection`] (cheap to clone).
 //! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
-//!   and domain types; `sql`: placeholders and write transactions; `error`: [`StoreError`] and
-//!   the mapping of database errors to `RepoError`.
-//! - `append`: the message write path; `send_context`: what a send checks, read at one
+//!   and domain types; `sql`: placeholders and write transactions; `select`: the selects
+//!   several modules share (messages and participants with names, a conversation's blocks, a
+//!   user's active conversations), each spelled once; `error`: [`StoreError`] and the mapping
+//!   of database errors to `RepoError`.
+//! - `append`: the message write path (its backends `postgres` and `sqlite`, the group commit
+//!   `group`, and `attempt`, what they share); `send_context`: what a send checks, read at one
 //!   version; `versions`: writes that move a conversation's context version; `unread`: the
 //!   unread counts kept on participants' rows.
 //!
@@ -38,7 +42,9 @@ mod error;
 mod history;
 mod mapping;
 mod messages;
+mod migrate;
 mod mutes;
+mod select;
 mod send_context;
 mod sql;
 mod unread;
@@ -49,10 +55,11 @@ pub use sea_orm::DatabaseConnection;
 
 pub use crate::{
     blocks::SqlBlockRepository,
-    config::{StoreConfig, connect, migrate},
+    config::{StoreConfig, connect},
     conversations::SqlConversationRepository,
     error::StoreError,
     messages::SqlMessageRepository,
+    migrate::migrate,
     mutes::SqlMuteRepository,
     users::SqlUserRepository,
 };

@@ -2,20 +2,16 @@
 //! millisecond precision; on SQLite they are written as fixed-width RFC 3339 text
 //! (`2026-11-25T21:39:34.980Z`) so that text comparison and ordering follow time.
 
-use crate::entities::{blocks, conversations, messages, mutes, participants, users};
+use crate::entities::{blocks, conversations, messages, mutes, participants};
 use chat_domain::{
     Block, ClientSequence, ConversationId, ConversationKind, DeviceId, DisplayName, MessageContent,
     MessageId, Mute, Participant, RepoError, ServerSequence, StoredMessage, Timestamp, UserId,
     conversation::Conversation,
     ports::{ContextVersion, RecipientState},
-    user::User,
 };
 use sea_orm::{DbBackend, FromQueryResult, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// The columns of a [`MessageRow`], for `SELECT … FROM messages m LEFT JOIN users u …`.
-pub(crate) const MESSAGE_COLUMNS: &str = "m.*, u.name AS sender_name";
 
 /// A message with its sender's name.
 #[derive(Debug, FromQueryResult)]
@@ -24,9 +20,6 @@ pub(crate) struct MessageRow {
     pub message: messages::Model,
     pub sender_name: Option<String>,
 }
-
-/// The columns of a [`ParticipantRow`], for `SELECT … FROM participants p LEFT JOIN users u …`.
-pub(crate) const PARTICIPANT_COLUMNS: &str = "p.*, u.name AS name";
 
 /// A participant with their name.
 #[derive(Debug, FromQueryResult)]
@@ -140,14 +133,6 @@ pub(crate) fn kind(raw: &str) -> Result<ConversationKind, RepoError> {
         "one_to_one" => Ok(ConversationKind::OneToOne),
         _ => Err(corrupt("conversation kind")),
     }
-}
-
-pub(crate) fn user(m: users::Model) -> Result<User, RepoError> {
-    Ok(User {
-        id: UserId::new(m.id),
-        name: display_name(m.name)?,
-        created_at: from_datetime(m.created_at)?,
-    })
 }
 
 pub(crate) fn message(r: MessageRow) -> Result<StoredMessage, RepoError> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chat_domain::{
     ClientSequence, ConversationId, DeviceId, MessageId, RepoError, ServerSequence, Timestamp,
     UserId,
-    message::{AppendOutcome, NewMessage, StoredMessage},
+    message::{NewMessage, StoredMessage},
     paging::HistoryQuery,
     ports::{CheckedAppend, ContextVersion, HistoryPage, MessageRepository},
     read_marker::ReadTarget,
@@ -16,8 +16,7 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Value};
 use crate::{
     append::{self, GroupCommit},
     error::repo_err,
-    history,
-    mapping::{self, MESSAGE_COLUMNS},
+    history, mapping, select,
     sql::{marks, stmt},
 };
 
@@ -64,29 +63,16 @@ impl SqlMessageRepository {
 
 #[async_trait::async_trait]
 impl MessageRepository for SqlMessageRepository {
-    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
-        match append::append(&self.db, &self.group, msg, None).await? {
-            CheckedAppend::Done { outcome, .. } => Ok(outcome),
-            CheckedAppend::StaleContext => Err(RepoError::internal(
-                "an unconditional append reported a stale context",
-            )),
-        }
-    }
-
     async fn append_if_current(
         &self,
         msg: NewMessage,
         expected: ContextVersion,
     ) -> Result<CheckedAppend, RepoError> {
-        append::append(&self.db, &self.group, msg, Some(expected)).await
+        append::append(&self.db, &self.group, msg, expected).await
     }
 
     async fn find_message(&self, id: MessageId) -> Result<Option<StoredMessage>, RepoError> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-             WHERE m.id = ?"
-        );
-        append::one_message(&self.db, &sql, vec![id.get().into()]).await
+        select::message_by_id(&self.db, id).await
     }
 
     async fn list_history(

@@ -7,6 +7,7 @@ use crate::{
     entities::mutes,
     error::{is_foreign_key_violation, repo_err},
     mapping,
+    select::MUTE_IN_FORCE,
     sql::stmt,
     versions::{Moves, change_and_bump},
 };
@@ -66,10 +67,12 @@ impl MuteRepository for SqlMuteRepository {
 
     async fn list_user_mutes(&self, user: UserId, now: Timestamp) -> Result<Vec<Mute>, RepoError> {
         let backend = self.db.get_database_backend();
-        let sql = "SELECT * FROM mutes WHERE user_id = ? \
-                   AND (muted_until IS NULL OR muted_until > ?) ORDER BY muted_at, conversation_id";
+        let sql = format!(
+            "SELECT * FROM mutes WHERE user_id = ? AND {MUTE_IN_FORCE} \
+             ORDER BY muted_at, conversation_id"
+        );
         let values = vec![user.get().into(), mapping::time_value(backend, now)?];
-        let rows = mutes::Model::find_by_statement(stmt(backend, sql, values))
+        let rows = mutes::Model::find_by_statement(stmt(backend, &sql, values))
             .all(&self.db)
             .await
             .map_err(repo_err)?;

@@ -7,10 +7,10 @@ use sea_orm::{
 };
 
 use crate::{
-    conversations::participants_of,
     entities::{blocks, conversations, mutes},
     error::repo_err,
     mapping::{self, ParticipantRow},
+    select::{conversation_blocks, participants_of},
     sql::{finish, retry_busy, stmt},
 };
 
@@ -63,12 +63,8 @@ async fn read<C: ConnectionTrait>(txn: &C, id: ConversationId) -> Result<Option<
         return Ok(None);
     };
     let participants = participants_of(txn, &[conversation.id]).await?;
+    let blocks = conversation_blocks(txn, id).await?;
     let backend = txn.get_database_backend();
-    let blocks_sql = "SELECT * FROM blocks WHERE conversation_id = ? \
-                      ORDER BY blocked_at, blocker_id, blocked_id";
-    let blocks = blocks::Model::find_by_statement(stmt(backend, blocks_sql, vec![id.get().into()]))
-        .all(txn)
-        .await?;
     let mutes_sql = "SELECT * FROM mutes WHERE conversation_id = ? ORDER BY muted_at, user_id";
     let mutes = mutes::Model::find_by_statement(stmt(backend, mutes_sql, vec![id.get().into()]))
         .all(txn)

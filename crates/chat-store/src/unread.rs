@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     error::repo_err,
     mapping,
+    select::ACTIVE_CONVERSATIONS,
     sql::{marks, stmt},
 };
 
@@ -37,7 +38,7 @@ pub(crate) async fn unread_by_conversation(
     }
     let sql = format!(
         "SELECT p.conversation_id AS conversation_id, p.unread_count AS unread \
-         FROM participants p WHERE p.user_id = ? AND p.left_at IS NULL{filter}"
+         {ACTIVE_CONVERSATIONS}{filter}"
     );
     let rows = UnreadRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)

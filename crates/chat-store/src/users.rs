@@ -1,16 +1,25 @@
 //! [`SqlUserRepository`].
 
-use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository, user::User};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult};
+use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult};
 use uuid::Uuid;
 
 use crate::{
-    entities::users,
     error::repo_err,
     mapping,
     sql::{retry_busy, stmt},
     versions::{Moves, change_and_bump},
 };
+
+/// The start of every insert of users.
+const INSERT: &str = "INSERT INTO users (id, name, created_at) VALUES";
+
+/// Inserts `n` users without a name (bind each one's id and creation time), leaving those
+/// that exist as they are.
+pub(crate) fn insert_unnamed(n: usize) -> String {
+    let rows = vec!["(?, NULL, ?)"; n].join(", ");
+    format!("{INSERT} {rows} ON CONFLICT (id) DO NOTHING")
+}
 
 #[derive(Debug, FromQueryResult)]
 struct IdRow {
@@ -42,10 +51,9 @@ impl UserRepository for SqlUserRepository {
         let backend = self.db.get_database_backend();
         let created_at = mapping::time_value(backend, now)?;
         let Some(name) = name else {
-            let sql = "INSERT INTO users (id, name, created_at) VALUES (?, NULL, ?) \
-                       ON CONFLICT (id) DO NOTHING";
+            let sql = insert_unnamed(1);
             let values = vec![id.get().into(), created_at];
-            retry_busy(|| self.db.execute_raw(stmt(backend, sql, values.clone())))
+            retry_busy(|| self.db.execute_raw(stmt(backend, &sql, values.clone())))
                 .await
                 .map_err(repo_err)?;
             return Ok(());
@@ -58,7 +66,7 @@ impl UserRepository for SqlUserRepository {
             "IS NOT"
         };
         let sql = format!(
-            "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) \
+            "{INSERT} (?, ?, ?) ON CONFLICT (id) \
              DO UPDATE SET name = excluded.name WHERE users.name {distinct} excluded.name \
              RETURNING id"
         );
@@ -73,14 +81,5 @@ impl UserRepository for SqlUserRepository {
         .await
         .map_err(repo_err)?;
         Ok(())
-    }
-
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        users::Entity::find_by_id(id.get())
-            .one(&self.db)
-            .await
-            .map_err(repo_err)?
-            .map(mapping::user)
-            .transpose()
     }
 }

@@ -19,6 +19,9 @@ pub(crate) enum Moves {
 
 const BUMP: &str = "UPDATE conversations SET context_version = context_version + 1 WHERE id IN";
 
+/// The conversations (active or left) of the users listed after it, in parentheses.
+const USERS_CONVERSATIONS: &str = "SELECT conversation_id FROM participants WHERE user_id IN";
+
 /// Runs `change`, a statement with `RETURNING`, and moves the version of the conversations
 /// its returned rows name ([`Moves`]; `key` reads the conversation or user id of a row), in
 /// one atomic step. A change that returns no row moves nothing. Returns the rows. SQLite busy
@@ -36,11 +39,8 @@ where
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
         let targets = match moves {
-            Moves::TheirConversation => "SELECT conversation_id FROM changed",
-            Moves::UsersConversations => {
-                "SELECT p.conversation_id FROM participants p \
-                 WHERE p.user_id IN (SELECT id FROM changed)"
-            }
+            Moves::TheirConversation => "SELECT conversation_id FROM changed".to_owned(),
+            Moves::UsersConversations => format!("{USERS_CONVERSATIONS} (SELECT id FROM changed)"),
         };
         let sql = format!(
             "WITH changed AS ({change}), bumped AS ({BUMP} ({targets})) SELECT * FROM changed"
@@ -59,10 +59,9 @@ where
                 let keys: Vec<Value> = rows.iter().map(|r| key(r).into()).collect();
                 let targets = match moves {
                     Moves::TheirConversation => marks(keys.len()),
-                    Moves::UsersConversations => format!(
-                        "SELECT conversation_id FROM participants WHERE user_id IN ({})",
-                        marks(keys.len())
-                    ),
+                    Moves::UsersConversations => {
+                        format!("{USERS_CONVERSATIONS} ({})", marks(keys.len()))
+                    }
                 };
                 let bump = format!("{BUMP} ({targets})");
                 txn.execute_raw(stmt(backend, &bump, keys)).await?;

@@ -13,11 +13,10 @@ use chat_domain::{
     ports::{CheckedAppend, ContextVersion},
 };
 use chat_migrations::{Migrator, MigratorTrait};
-use chat_testkit::contract::{
-    Repositories, block_repository_contract, run_repository_contracts, user_repository_contract,
-};
+use chat_store::{StoreConfig, connect, migrate};
+use chat_testkit::contract::{Repositories, run_repository_contracts};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
-use support::{migrated, with_database, with_postgres};
+use support::{migrated, with_database, with_postgres, with_postgres_url};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -32,33 +31,97 @@ async fn postgres_passes_the_repository_contracts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_migrations_run_twice_and_down_then_up_again() {
     with_postgres(|db| async move {
-        migrated(&db).await;
-        let r = migrated(&db).await;
-        user_repository_contract(&r).await;
+        support::migrations_run_twice_and_down_then_up_again(&db).await;
+    })
+    .await;
+}
 
-        Migrator::down(&db, None).await.unwrap();
-        for table in [
-            "users",
-            "conversations",
-            "participants",
-            "messages",
-            "blocks",
-            "mutes",
-        ] {
-            let probe = db
-                .execute_unprepared(&format!("SELECT 1 FROM {table}"))
-                .await;
-            assert!(probe.is_err(), "{table} is dropped");
-        }
-        let r = migrated(&db).await;
-        user_repository_contract(&r).await;
-        block_repository_contract(&r).await;
-        assert!(
-            Migrator::get_pending_migrations(&db)
+/// Nodes started together on a new database (issue 20): five `migrate` calls at once, each
+/// over a pool of its own, all succeed, on five fresh databases in turn; then `migrate` on the
+/// up-to-date database changes nothing, and no migration lock is left held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_migrations_on_a_new_database_all_succeed() {
+    const NODES: usize = 5;
+    for round in 0..5 {
+        with_postgres_url(move |url, db| async move {
+            let nodes: Vec<_> = (0..NODES)
+                .map(|_| {
+                    let url = url.clone();
+                    tokio::spawn(async move {
+                        let pool = connect(&StoreConfig::new(url)).await.unwrap();
+                        let migrated = migrate(&pool).await;
+                        pool.close().await.unwrap();
+                        migrated
+                    })
+                })
+                .collect();
+            for (node, outcome) in nodes.into_iter().enumerate() {
+                if let Err(e) = outcome.await.unwrap() {
+                    panic!(
+                        "round {round}, node {node}: {e}: {:?}",
+                        std::error::Error::source(&e)
+                    );
+                }
+            }
+            assert!(
+                Migrator::get_pending_migrations(&db)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+
+            let before = applied(&db).await;
+            assert_eq!(
+                before.len(),
+                Migrator::migrations().len(),
+                "each applied once"
+            );
+            migrate(&db).await.unwrap();
+            assert_eq!(
+                applied(&db).await,
+                before,
+                "up to date: nothing applied again"
+            );
+            let held = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                ))
                 .await
                 .unwrap()
-                .is_empty()
-        );
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(held, 0, "the migration lock is released");
+        })
+        .await;
+    }
+}
+
+/// The migrations recorded as applied, with when.
+async fn applied(db: &DatabaseConnection) -> Vec<(String, i64)> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT version, applied_at FROM seaql_migrations ORDER BY version",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get("", "version").unwrap(),
+                r.try_get("", "applied_at").unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_users_keep_the_time_they_were_first_seen() {
+    with_postgres(|db| async move {
+        support::users_keep_the_time_they_were_first_seen(&db).await;
     })
     .await;
 }

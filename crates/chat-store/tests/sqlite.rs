@@ -4,11 +4,9 @@
 
 mod support;
 
-use chat_domain::{RepoError, UserId};
-use chat_migrations::{Migrator, MigratorTrait};
+use chat_domain::{ConversationId, RepoError, UserId};
 use chat_store::{StoreConfig, connect};
-use chat_testkit::contract::{Repositories, run_repository_contracts};
-use sea_orm::ConnectionTrait;
+use chat_testkit::contract::run_repository_contracts;
 use support::{migrated, sqlite_file};
 use uuid::Uuid;
 
@@ -33,37 +31,13 @@ async fn an_in_memory_sqlite_database_passes_the_repository_contracts() {
 #[tokio::test]
 async fn sqlite_migrations_run_twice_and_down_then_up_again() {
     let (_dir, db) = sqlite_file().await;
-    migrated(&db).await;
-    let r = migrated(&db).await;
-    smoke(&r).await;
-
-    Migrator::down(&db, None).await.unwrap();
-    for table in [
-        "users",
-        "conversations",
-        "participants",
-        "messages",
-        "blocks",
-        "mutes",
-    ] {
-        let probe = db
-            .execute_unprepared(&format!("SELECT 1 FROM {table}"))
-            .await;
-        assert!(probe.is_err(), "{table} is dropped");
-    }
-    let r = migrated(&db).await;
-    smoke(&r).await;
-    assert!(
-        Migrator::get_pending_migrations(&db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    support::migrations_run_twice_and_down_then_up_again(&db).await;
 }
 
-async fn smoke(r: &Repositories) {
-    chat_testkit::contract::user_repository_contract(r).await;
-    chat_testkit::contract::block_repository_contract(r).await;
+#[tokio::test]
+async fn sqlite_users_keep_the_time_they_were_first_seen() {
+    let (_dir, db) = sqlite_file().await;
+    support::users_keep_the_time_they_were_first_seen(&db).await;
 }
 
 #[tokio::test]
@@ -71,7 +45,10 @@ async fn a_closed_pool_is_reported_unavailable_not_internal() {
     let (_dir, db) = sqlite_file().await;
     let r = migrated(&db).await;
     db.close().await.unwrap();
-    let err = r.users.find_user(UserId::new(Uuid::new_v4())).await;
+    let err = r
+        .conversations
+        .find_conversation(ConversationId::new(Uuid::new_v4()))
+        .await;
     assert!(matches!(err, Err(RepoError::Unavailable(_))), "{err:?}");
 }
 
@@ -87,7 +64,7 @@ async fn sqlite_fills_unread_counts_for_messages_stored_before_the_migration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
     use chat_domain::{
-        ConversationId, DeviceId, MessageContent, MessageId, NewMessage, OneToOnePair, Timestamp,
+        DeviceId, MessageContent, MessageId, NewMessage, OneToOnePair, Timestamp,
         message::AppendOutcome,
     };
 
@@ -113,14 +90,21 @@ async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
             )
             .await
             .unwrap();
-        conversations.push((conv.id, ada));
+        let version = r
+            .conversations
+            .fetch_send_context(conv.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version;
+        conversations.push((conv.id, ada, version));
     }
     let sends = (0..240).map(|n| {
-        let (conversation_id, sender_id) = conversations[n % conversations.len()];
-        let messages = r.messages.clone();
+        let (conversation_id, sender_id, version) = conversations[n % conversations.len()];
+        let r = r.clone();
         tokio::spawn(async move {
-            messages
-                .append(NewMessage {
+            r.append_at(
+                NewMessage {
                     id: MessageId::new(Uuid::new_v4()),
                     conversation_id,
                     sender_id,
@@ -129,8 +113,10 @@ async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
                     content: MessageContent::from_trusted(format!("burst {n}")),
                     client_timestamp: None,
                     created_at: now,
-                })
-                .await
+                },
+                version,
+            )
+            .await
         })
     });
     let mut failed = Vec::new();

@@ -3,8 +3,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
-use std::sync::Arc;
-
 use chat_domain::{
     AppendOutcome, ConversationId, DeviceId, HistoryAnchor, HistoryQuery, MessageContent,
     MessageId, NewMessage, PageLimit, RepoError, ServerSequence, Timestamp, UserId, block::Block,
@@ -50,8 +48,7 @@ fn message(conv: ConversationId, sender: UserId, ms: i64) -> NewMessage {
 
 async fn send(repos: &Repositories, conv: ConversationId, sender: UserId, ms: i64) -> u64 {
     let outcome = repos
-        .messages
-        .append(message(conv, sender, ms))
+        .append_at_current_version(message(conv, sender, ms))
         .await
         .unwrap();
     outcome.message().server_sequence.get()
@@ -69,8 +66,13 @@ async fn concurrent_appends_get_gap_free_sequences() {
     let conv = conversation(&repos, ada, bob, 0).await;
     let tasks: Vec<_> = (0..50)
         .map(|i| {
-            let messages = Arc::clone(&repos.messages);
-            tokio::spawn(async move { messages.append(message(conv, ada, i)).await.unwrap() })
+            let repos = repos.clone();
+            tokio::spawn(async move {
+                repos
+                    .append_at_current_version(message(conv, ada, i))
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut sequences = Vec::new();
@@ -96,8 +98,14 @@ async fn resends_are_duplicates_and_foreign_reuse_conflicts() {
     let conv = conversation(&repos, ada, bob, 0).await;
     let mut first = message(conv, ada, 1);
     first.client_sequence = Some(ClientSequence::new(1));
-    let created = repos.messages.append(first.clone()).await.unwrap();
-    let again = repos.messages.append(first.clone()).await.unwrap();
+    let created = repos
+        .append_at_current_version(first.clone())
+        .await
+        .unwrap();
+    let again = repos
+        .append_at_current_version(first.clone())
+        .await
+        .unwrap();
     assert_eq!(again, AppendOutcome::Duplicate(created.message().clone()));
 
     let by_bob = NewMessage {
@@ -109,7 +117,7 @@ async fn resends_are_duplicates_and_foreign_reuse_conflicts() {
         ..first
     };
     for clash in [by_bob, same_client_sequence] {
-        let refused = repos.messages.append(clash).await;
+        let refused = repos.append_at_current_version(clash).await;
         assert!(matches!(refused, Err(RepoError::Conflict)), "{refused:?}");
     }
     assert_eq!(db.message_count(), 1, "nothing more was saved");
@@ -290,11 +298,19 @@ async fn pending_messages_come_by_conversation_then_sequence_up_to_the_limit() {
 async fn an_unavailable_database_fails_every_call_until_it_is_back() {
     let (repos, db): (Repositories, FakeDb) = fake_repositories();
     db.set_unavailable(true);
-    let refused = repos.users.find_user(user()).await;
+    let unknown = ConversationId::new(Uuid::new_v4());
+    let refused = repos.conversations.find_conversation(unknown).await;
     assert!(
         matches!(refused, Err(RepoError::Unavailable(_))),
         "{refused:?}"
     );
     db.set_unavailable(false);
-    assert_eq!(repos.users.find_user(user()).await.unwrap(), None);
+    assert_eq!(
+        repos
+            .conversations
+            .find_conversation(unknown)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -30,7 +30,7 @@ use tokio::{
 use uuid::Uuid;
 
 use super::{
-    Attempt,
+    attempt::Attempt,
     postgres::{self, Row},
 };
 

@@ -23,7 +23,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Attempt, INSERT_COLUMNS, MessageValues, missed};
+use super::attempt::{Attempt, INSERT_COLUMNS, MessageValues, missed};
 use crate::mapping::RecipientRow;
 
 /// One message as the statement reads it: a row of its JSON input, serialised once.
@@ -79,7 +79,7 @@ fn statement(rows: &[&Row], skip_resends: bool) -> Statement {
          WHERE c.id = ANY(ARRAY(SELECT conversation_id FROM input)) ORDER BY c.id FOR UPDATE), \
          accepted AS (SELECT i.*, l.last_sequence + 1 AS seq FROM input i \
          JOIN locked l ON l.id = i.conversation_id \
-         WHERE (i.expected IS NULL OR l.context_version = i.expected)), \
+         WHERE l.context_version = i.expected), \
          ins AS ({INSERT_COLUMNS} SELECT a.id, a.conversation_id, a.sender_id, a.device, \
          a.client_sequence, a.seq, a.content, a.client_timestamp, a.created_at FROM accepted a\
          {skip} RETURNING id, conversation_id, sender_id, server_sequence, created_at), \

@@ -98,21 +98,134 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{head}{authority}/{name}{query}")
 }
 
-/// Runs `check` on a fresh migrated PostgreSQL database and drops it afterwards, even when the
+/// Runs `check` on a fresh, empty PostgreSQL database and drops it afterwards, even when the
 /// check fails; does nothing (but say so) without `CHAT_TEST_DATABASE_URL`.
 pub async fn with_postgres<F, Fut>(check: F)
 where
     F: FnOnce(DatabaseConnection) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_postgres_url(|_, db| check(db)).await;
+}
+
+/// [`with_postgres`], handing `check` the database's URL too (to open pools of its own).
+pub async fn with_postgres_url<F, Fut>(check: F)
+where
+    F: FnOnce(String, DatabaseConnection) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(pg) = PgDatabase::create().await else {
         return;
     };
-    let outcome = tokio::spawn(check(pg.db.clone())).await;
+    let url = with_database(&pg.base_url, &pg.name);
+    let outcome = tokio::spawn(check(url, pg.db.clone())).await;
     pg.drop_now().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+/// Migrations run twice (the second changes nothing), then all the way down (every table is
+/// dropped) and up again, with a few repository contracts on the schema each time.
+pub async fn migrations_run_twice_and_down_then_up_again(db: &DatabaseConnection) {
+    use chat_migrations::{Migrator, MigratorTrait};
+    use chat_testkit::contract::{block_repository_contract, user_repository_contract};
+
+    migrated(db).await;
+    let r = migrated(db).await;
+    user_repository_contract(&r).await;
+    block_repository_contract(&r).await;
+
+    Migrator::down(db, None).await.unwrap();
+    for table in [
+        "users",
+        "conversations",
+        "participants",
+        "messages",
+        "blocks",
+        "mutes",
+    ] {
+        let probe = db
+            .execute_unprepared(&format!("SELECT 1 FROM {table}"))
+            .await;
+        assert!(probe.is_err(), "{table} is dropped");
+    }
+    let r = migrated(db).await;
+    user_repository_contract(&r).await;
+    block_repository_contract(&r).await;
+    assert!(
+        Migrator::get_pending_migrations(db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A user's creation time is the first sighting (no port reads it; the row keeps it): later
+/// upserts, with or without a name, and a conversation with them leave it; a conversation
+/// creates its new users at its own creation time.
+pub async fn users_keep_the_time_they_were_first_seen(db: &DatabaseConnection) {
+    use chat_domain::{ConversationId, DisplayName, OneToOnePair, Timestamp, UserId};
+    use sea_orm::{DbBackend, FromQueryResult, Statement};
+    use uuid::Uuid;
+
+    #[derive(Debug, FromQueryResult)]
+    struct Row {
+        created_at: time::OffsetDateTime,
+    }
+    let first_seen = |user: UserId| async move {
+        let sql = if db.get_database_backend() == DbBackend::Postgres {
+            "SELECT created_at FROM users WHERE id = $1"
+        } else {
+            "SELECT created_at FROM users WHERE id = ?"
+        };
+        let stmt =
+            Statement::from_sql_and_values(db.get_database_backend(), sql, [user.get().into()]);
+        Row::find_by_statement(stmt)
+            .one(db)
+            .await
+            .unwrap()
+            .map(|r| i64::try_from(r.created_at.unix_timestamp_nanos() / 1_000_000).unwrap())
+            .map(Timestamp::from_millis)
+    };
+    let at = |ms: i64| Timestamp::from_millis(1_769_509_800_000 + ms);
+    let name = |n: &str| Some(DisplayName::new(n).unwrap());
+    let r = migrated(db).await;
+    let (ada, bob, cy) = (
+        UserId::new(Uuid::new_v4()),
+        UserId::new(Uuid::new_v4()),
+        UserId::new(Uuid::new_v4()),
+    );
+    r.users.upsert_user(ada, None, at(1)).await.unwrap();
+    r.users.upsert_user(ada, None, at(5_000)).await.unwrap();
+    r.users
+        .upsert_user(ada, name("Ada"), at(6_000))
+        .await
+        .unwrap();
+    r.users
+        .upsert_user(ada, name("Ada L."), at(7_000))
+        .await
+        .unwrap();
+    assert_eq!(first_seen(ada).await, Some(at(1)), "the first sighting");
+    r.conversations
+        .find_or_create_one_to_one(
+            OneToOnePair::new(ada, bob).unwrap(),
+            ConversationId::new(Uuid::new_v4()),
+            at(8_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first_seen(bob).await,
+        Some(at(8_000)),
+        "created with the conversation"
+    );
+    assert_eq!(
+        first_seen(ada).await,
+        Some(at(1)),
+        "an existing user is left as it was"
+    );
+    assert_eq!(first_seen(cy).await, None, "never seen");
 }
 
 /// Migrates and hands back the repositories.

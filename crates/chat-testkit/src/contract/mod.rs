@@ -7,8 +7,13 @@ pub mod session;
 
 use std::sync::Arc;
 
-use chat_domain::ports::{
-    BlockRepository, ConversationRepository, MessageRepository, MuteRepository, UserRepository,
+use chat_domain::{
+    error::RepoError,
+    message::{AppendOutcome, NewMessage},
+    ports::{
+        BlockRepository, CheckedAppend, ContextVersion, ConversationRepository, MessageRepository,
+        MuteRepository, UserRepository,
+    },
 };
 
 pub use self::{
@@ -35,6 +40,50 @@ pub struct Repositories {
     pub blocks: Arc<dyn BlockRepository>,
     /// Mutes.
     pub mutes: Arc<dyn MuteRepository>,
+}
+
+impl Repositories {
+    /// Appends `msg` as a send does once its checks passed: at its conversation's current
+    /// context version, read first (`append_if_current`). An unknown conversation is
+    /// `RepoError::NotFound`, as the append answers it.
+    ///
+    /// # Errors
+    /// What the read or the append answered.
+    ///
+    /// # Panics
+    /// When the version moved between the read and the append: the checks that store messages
+    /// this way move no version meanwhile.
+    pub async fn append_at_current_version(
+        &self,
+        msg: NewMessage,
+    ) -> Result<AppendOutcome, RepoError> {
+        let version = self
+            .conversations
+            .fetch_send_context(msg.conversation_id)
+            .await?
+            .map_or_else(ContextVersion::default, |context| context.version);
+        self.append_at(msg, version).await
+    }
+
+    /// Appends `msg` at the context version `version`, read before.
+    ///
+    /// # Errors
+    /// What the append answered.
+    ///
+    /// # Panics
+    /// When `version` is not current (`StaleContext`).
+    pub async fn append_at(
+        &self,
+        msg: NewMessage,
+        version: ContextVersion,
+    ) -> Result<AppendOutcome, RepoError> {
+        match self.messages.append_if_current(msg, version).await? {
+            CheckedAppend::Done { outcome, .. } => Ok(outcome),
+            CheckedAppend::StaleContext => {
+                panic!("the context version moved while the message was appended")
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Repositories {

@@ -43,8 +43,9 @@ impl DbState {
         }
     }
 
-    /// Appends under the lock: unique keys first (resend or conflict), then the next sequence.
-    fn append(&mut self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
+    /// Stores a message under the lock: unique keys first (resend or conflict), then the next
+    /// sequence.
+    fn insert_message(&mut self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
         if let Some(&key) = self.message_ids.get(&msg.id) {
             return self.collide(key, &msg);
         }
@@ -92,10 +93,6 @@ fn usize_of(n: u64) -> usize {
 
 #[async_trait::async_trait]
 impl MessageRepository for FakeMessageRepository {
-    async fn append(&self, msg: NewMessage) -> Result<AppendOutcome, RepoError> {
-        self.db.open()?.append(msg)
-    }
-
     async fn append_if_current(
         &self,
         msg: NewMessage,
@@ -110,7 +107,7 @@ impl MessageRepository for FakeMessageRepository {
         if state.context_version(conversation) != expected {
             return Ok(CheckedAppend::StaleContext);
         }
-        let outcome = state.append(msg)?;
+        let outcome = state.insert_message(msg)?;
         let recipients = match outcome {
             AppendOutcome::Created(_) => state.recipients(conversation, sender),
             AppendOutcome::Duplicate(_) => Vec::new(),

@@ -54,8 +54,4 @@ impl UserRepository for FakeUserRepository {
         }
         Ok(())
     }
-
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        Ok(self.db.open()?.users.get(&id).cloned())
-    }
 }

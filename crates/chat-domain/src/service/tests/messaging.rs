@@ -76,12 +76,11 @@ fn send_from(sender: u128) -> SendMessage {
     send_cmd(sender, conv(1), 1)
 }
 
-/// The old send path (conversation, blocks, plain append, unread counts, mutes read one by
-/// one) is never taken.
+/// The old send path (conversation, blocks, unread counts, mutes read one by one) is never
+/// taken.
 fn expect_no_old_reads(m: &mut Mocks) {
     m.conversations.expect_find_conversation().never();
     m.blocks.expect_list_conversation_blocks().never();
-    m.messages.expect_append().never();
     m.conversations.expect_unread_count().never();
     m.mutes.expect_find_mute().never();
 }

@@ -1,9 +1,10 @@
 //! Appends under concurrency: gap-free sequences, one row per message id, conflicts decided
-//! by the unique keys whichever writer wins.
+//! by the unique keys whichever writer wins. Each appends at its conversation's current
+//! context version, which nothing moves here.
 
 use chat_domain::{NewMessage, RepoError, ServerSequence, message::AppendOutcome};
 
-use super::fixtures::{at, conversation, new_message, numbered, user};
+use super::fixtures::{at, conversation, new_message, numbered, user, version};
 use crate::contract::Repositories;
 
 /// Concurrent appends (tokio tasks): 8 writers × 250 messages into one conversation get exactly
@@ -25,8 +26,8 @@ async fn append_all(
     let tasks: Vec<_> = msgs
         .into_iter()
         .map(|m| {
-            let repo = r.messages.clone();
-            tokio::spawn(async move { repo.append(m).await })
+            let r = r.clone();
+            tokio::spawn(async move { r.append_at_current_version(m).await })
         })
         .collect();
     let mut out = Vec::with_capacity(tasks.len());
@@ -51,15 +52,17 @@ async fn concurrent_writers_get_gap_free_unique_sequences(r: &Repositories) {
     const EACH: usize = 250;
     let (ada, bob) = (user(), user());
     let conv = conversation(r, ada, bob, at(0)).await.id;
+    // Read once: nothing moves it while the writers append.
+    let v = version(r, conv).await;
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let repo = r.messages.clone();
+            let r = r.clone();
             let sender = if w % 2 == 0 { ada } else { bob };
             tokio::spawn(async move {
                 let mut seqs = Vec::with_capacity(EACH);
                 for i in 0..EACH {
                     let msg = new_message(conv, sender, "load", at(i64::try_from(i).unwrap()));
-                    match repo.append(msg).await.unwrap() {
+                    match r.append_at(msg, v).await.unwrap() {
                         AppendOutcome::Created(m) => seqs.push(m.server_sequence.get()),
                         AppendOutcome::Duplicate(_) => panic!("fresh ids are never duplicates"),
                     }

@@ -39,20 +39,24 @@ async fn creating_a_one_to_one_conversation_creates_both_users_and_participants(
         assert!(p.is_active());
         assert_eq!(p.last_read_sequence, ServerSequence::ZERO);
         assert_eq!(p.last_read_at, None);
-    }
-    for u in [ada, bob] {
-        let found = r
-            .users
-            .find_user(u)
-            .await
-            .unwrap()
-            .expect("user row created");
-        assert_eq!(found.created_at, at(7));
+        assert_eq!(p.name, None, "both users are new, unnamed");
     }
     assert_eq!(
         r.conversations.find_conversation(id).await.unwrap(),
         Some(conv)
     );
+    // The users exist: naming one shows in the conversation.
+    r.users
+        .upsert_user(bob, Some(name("Bob")), at(8))
+        .await
+        .unwrap();
+    let found = r
+        .conversations
+        .find_conversation(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.participant(bob).unwrap().name, Some(name("Bob")));
 }
 
 async fn the_same_pair_in_either_order_finds_the_existing_conversation(r: &Repositories) {
@@ -81,12 +85,6 @@ async fn participants_carry_the_users_names(r: &Repositories) {
     let conv = conversation(r, ada, bob, at(1)).await;
     assert_eq!(conv.participant(ada).unwrap().name, Some(name("Ada")));
     assert_eq!(conv.participant(bob).unwrap().name, None);
-    let ada_user = r.users.find_user(ada).await.unwrap().unwrap();
-    assert_eq!(
-        ada_user.created_at,
-        at(0),
-        "an existing user is left as it was"
-    );
 }
 
 async fn concurrent_creations_for_one_pair_yield_one_conversation(r: &Repositories) {

@@ -95,22 +95,21 @@ pub(super) fn numbered(
     }
 }
 
-/// Appends and expects a fresh message.
+/// Appends at the current context version and expects a fresh message.
 pub(super) async fn append_created(r: &Repositories, msg: NewMessage) -> StoredMessage {
-    let mut stored = match r.messages.append(msg).await.unwrap() {
+    let context = send_context(r, msg.conversation_id).await;
+    let mut stored = match r.append_at(msg, context.version).await.unwrap() {
         AppendOutcome::Created(m) => m,
         AppendOutcome::Duplicate(m) => {
             panic!("expected a new message, got a duplicate of {:?}", m.id)
         }
     };
-    // `append` may leave the sender's name out; reads carry it. Fill it in to compare.
+    // An append may leave the sender's name out; reads carry it. Fill it in to compare.
     if stored.sender_name.is_none() {
-        stored.sender_name = r
-            .users
-            .find_user(stored.sender_id)
-            .await
-            .unwrap()
-            .and_then(|u| u.name);
+        stored.sender_name = context
+            .conversation
+            .participant(stored.sender_id)
+            .and_then(|p| p.name.clone());
     }
     stored
 }

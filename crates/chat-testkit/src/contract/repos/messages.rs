@@ -83,7 +83,7 @@ async fn a_resend_by_the_same_sender_is_a_duplicate_of_the_original(r: &Reposito
     let original = append_created(r, new_message(conv.id, ada, "first", at(10))).await;
     let mut resend = new_message(conv.id, ada, "edited on the way", at(99));
     resend.id = original.id;
-    let outcome = r.messages.append(resend).await.unwrap();
+    let outcome = r.append_at_current_version(resend).await.unwrap();
     assert_eq!(
         outcome,
         AppendOutcome::Duplicate(original.clone()),
@@ -108,7 +108,7 @@ async fn the_same_id_from_another_sender_is_a_conflict(r: &Repositories) {
     let mut theirs = new_message(conv.id, bob, "mine now", at(2));
     theirs.id = original.id;
     assert!(matches!(
-        r.messages.append(theirs).await,
+        r.append_at_current_version(theirs).await,
         Err(RepoError::Conflict)
     ));
     assert_eq!(
@@ -130,7 +130,7 @@ async fn the_same_id_in_another_conversation_is_a_conflict(r: &Repositories) {
     let mut elsewhere = new_message(there.id, ada, "again", at(2));
     elsewhere.id = original.id;
     assert!(matches!(
-        r.messages.append(elsewhere).await,
+        r.append_at_current_version(elsewhere).await,
         Err(RepoError::Conflict)
     ));
     assert_eq!(last_sequence(r, there.id).await, ServerSequence::ZERO);
@@ -143,7 +143,7 @@ async fn a_client_sequence_taken_by_another_id_is_a_conflict(r: &Repositories) {
     append_created(r, numbered(conv.id, ada, "phone", 1)).await;
     let taken = numbered(conv.id, ada, "phone", 1);
     assert!(matches!(
-        r.messages.append(taken).await,
+        r.append_at_current_version(taken).await,
         Err(RepoError::Conflict)
     ));
     assert_eq!(last_sequence(r, conv.id).await, seq(1));

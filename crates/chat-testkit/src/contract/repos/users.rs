@@ -1,45 +1,77 @@
-//! [`UserRepository`](chat_domain::ports::UserRepository) checks.
+//! [`UserRepository`](chat_domain::ports::UserRepository) checks, through what shows a user:
+//! their name as a participant and as the sender of messages. (When a user was first seen is
+//! stored but read by no port; the SQL adapters' own tests check it.)
 
-use super::fixtures::{at, name, user};
+use chat_domain::{ConversationId, DisplayName, UserId};
+
+use super::fixtures::{at, conversation, name, send, send_context, user};
 use crate::contract::Repositories;
 
 pub(super) async fn run(r: &Repositories) {
-    an_unknown_user_is_not_found(r).await;
-    a_user_is_created_once_and_keeps_its_first_creation_time(r).await;
+    a_user_seen_without_a_name_stays_unnamed(r).await;
+    a_user_is_created_once_and_a_repeat_changes_nothing(r).await;
     a_given_name_is_set_and_an_absent_name_keeps_the_current_one(r).await;
+    messages_show_their_senders_current_name(r).await;
 }
 
-async fn an_unknown_user_is_not_found(r: &Repositories) {
-    assert_eq!(r.users.find_user(user()).await.unwrap(), None);
+/// The name `who` shows as a participant of `conv`.
+async fn shown(r: &Repositories, conv: ConversationId, who: UserId) -> Option<DisplayName> {
+    r.conversations
+        .find_conversation(conv)
+        .await
+        .unwrap()
+        .expect("the conversation exists")
+        .participant(who)
+        .expect("a participant")
+        .name
+        .clone()
 }
 
-async fn a_user_is_created_once_and_keeps_its_first_creation_time(r: &Repositories) {
-    let ada = user();
+async fn a_user_seen_without_a_name_stays_unnamed(r: &Repositories) {
+    let (ada, bob) = (user(), user());
     r.users.upsert_user(ada, None, at(1)).await.unwrap();
-    r.users.upsert_user(ada, None, at(5_000)).await.unwrap();
-    let found = r.users.find_user(ada).await.unwrap().expect("created");
-    assert_eq!(found.id, ada);
-    assert_eq!(found.name, None);
+    let conv = conversation(r, ada, bob, at(2)).await.id;
+    assert_eq!(shown(r, conv, ada).await, None);
     assert_eq!(
-        found.created_at,
-        at(1),
-        "the first sighting is the creation time"
+        shown(r, conv, bob).await,
+        None,
+        "first seen by the conversation"
+    );
+}
+
+async fn a_user_is_created_once_and_a_repeat_changes_nothing(r: &Repositories) {
+    let (ada, bob) = (user(), user());
+    r.users
+        .upsert_user(ada, Some(name("Ada")), at(1))
+        .await
+        .unwrap();
+    let conv = conversation(r, ada, bob, at(2)).await.id;
+    let before = send_context(r, conv).await;
+    r.users.upsert_user(ada, None, at(5_000)).await.unwrap();
+    r.users
+        .upsert_user(ada, Some(name("Ada")), at(6_000))
+        .await
+        .unwrap();
+    r.users.upsert_user(bob, None, at(7_000)).await.unwrap();
+    assert_eq!(
+        send_context(r, conv).await,
+        before,
+        "nothing changed, not even the version"
     );
 }
 
 async fn a_given_name_is_set_and_an_absent_name_keeps_the_current_one(r: &Repositories) {
-    let ada = user();
+    let (ada, bob) = (user(), user());
     r.users
         .upsert_user(ada, Some(name("Ada")), at(10))
         .await
         .unwrap();
-    let found = r.users.find_user(ada).await.unwrap().unwrap();
-    assert_eq!(found.name, Some(name("Ada")));
+    let conv = conversation(r, ada, bob, at(11)).await.id;
+    assert_eq!(shown(r, conv, ada).await, Some(name("Ada")));
 
     r.users.upsert_user(ada, None, at(20)).await.unwrap();
-    let found = r.users.find_user(ada).await.unwrap().unwrap();
     assert_eq!(
-        found.name,
+        shown(r, conv, ada).await,
         Some(name("Ada")),
         "no name given: the name stays"
     );
@@ -48,11 +80,30 @@ async fn a_given_name_is_set_and_an_absent_name_keeps_the_current_one(r: &Reposi
         .upsert_user(ada, Some(name("Ada Lovelace")), at(30))
         .await
         .unwrap();
-    let found = r.users.find_user(ada).await.unwrap().unwrap();
     assert_eq!(
-        found.name,
+        shown(r, conv, ada).await,
         Some(name("Ada Lovelace")),
         "a new name replaces the old"
     );
-    assert_eq!(found.created_at, at(10));
+    assert_eq!(shown(r, conv, bob).await, None, "only ada's");
+}
+
+async fn messages_show_their_senders_current_name(r: &Repositories) {
+    let (ada, bob) = (user(), user());
+    let conv = conversation(r, ada, bob, at(0)).await.id;
+    let before = send(r, conv, ada, at(1)).await;
+    assert_eq!(before.sender_name, None);
+    r.users
+        .upsert_user(ada, Some(name("Ada")), at(2))
+        .await
+        .unwrap();
+    let after = send(r, conv, ada, at(3)).await;
+    for id in [before.id, after.id] {
+        let found = r.messages.find_message(id).await.unwrap().unwrap();
+        assert_eq!(
+            found.sender_name,
+            Some(name("Ada")),
+            "read with the name now"
+        );
+    }
 }
