@@ -25,7 +25,7 @@ use chat_store::{
 };
 use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
-use tower_http::{cors::CorsLayer, trace::TraceLayer};
+use tower_http::cors::CorsLayer;
 
 use crate::{config::Settings, telemetry, web};
 
@@ -313,7 +313,7 @@ impl App {
         if let Some(cors) = cors(&settings.cors_origins)? {
             router = router.layer(cors);
         }
-        let router = router.layer(TraceLayer::new_for_http());
+        let router = router.layer(telemetry::trace_layer());
 
         let listener = TcpListener::bind(settings.bind)
             .await
