@@ -313,7 +313,7 @@ impl App {
         if let Some(cors) = cors(&settings.cors_origins)? {
             router = router.layer(cors);
         }
-        let router = router.layer(telemetry::trace_layer());
+        let router = telemetry::request_logging(router);
 
         let listener = TcpListener::bind(settings.bind)
             .await

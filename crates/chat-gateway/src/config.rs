@@ -43,6 +43,25 @@ pub struct JwtSettings {
     pub audience: Option<String>,
 }
 
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event (`CHAT_LOG_FORMAT=text`, the default).
+    #[default]
+    Text,
+    /// One JSON object per line (`CHAT_LOG_FORMAT=json`), for log collectors.
+    Json,
+}
+
+/// The log settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `CHAT_LOG_FORMAT`.
+    pub format: LogFormat,
+    /// `RUST_LOG`: the tracing filter (default `info`), checked at start.
+    pub filter: String,
+}
+
 /// Every setting, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -85,6 +104,8 @@ pub struct Settings {
     pub resume_window: Duration,
     /// `CHAT_CORS_ORIGINS` (empty: same origin only).
     pub cors_origins: Vec<String>,
+    /// `CHAT_LOG_FORMAT` and `RUST_LOG`.
+    pub log: LogSettings,
 }
 
 /// Per-minute quotas.
@@ -273,6 +294,7 @@ impl Settings {
                 ));
             }
         }
+        let log = log(src)?;
         Ok(Self {
             bind,
             database_url,
@@ -311,6 +333,7 @@ impl Settings {
             )?),
             resume_window: Duration::from_secs(number(src, "CHAT_RESUME_WINDOW_SECS", 1_800, 0)?),
             cors_origins,
+            log,
         })
     }
 
@@ -321,6 +344,27 @@ impl Settings {
     pub fn load() -> Result<Self, ConfigError> {
         Self::from_sources(&Sources::from_process()?)
     }
+}
+
+fn log(src: &Sources) -> Result<LogSettings, ConfigError> {
+    let format = match optional(src, "CHAT_LOG_FORMAT").as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(bad(
+                "CHAT_LOG_FORMAT",
+                format!("{other:?} is not text or json"),
+            ));
+        }
+    };
+    let filter = optional(src, "RUST_LOG").unwrap_or_else(|| "info".to_owned());
+    if let Err(error) = tracing_subscriber::EnvFilter::builder().parse(&filter) {
+        return Err(bad(
+            "RUST_LOG",
+            format!("{filter:?} is not a filter: {error}"),
+        ));
+    }
+    Ok(LogSettings { format, filter })
 }
 
 fn jwt(src: &Sources, bind: &SocketAddr) -> Result<JwtSettings, ConfigError> {
@@ -410,6 +454,8 @@ mod tests {
         assert_eq!(s.typing_timeout, Duration::from_millis(3_000));
         assert_eq!(s.resume_window, Duration::from_secs(1_800));
         assert!(s.cors_origins.is_empty());
+        assert_eq!(s.log.format, LogFormat::Text);
+        assert_eq!(s.log.filter, "info");
     }
 
     #[test]
@@ -451,6 +497,8 @@ mod tests {
                 "CHAT_RESUME_WINDOW_SECS",
             ),
             (&[("CHAT_CORS_ORIGINS", "example.com")], "CHAT_CORS_ORIGINS"),
+            (&[("CHAT_LOG_FORMAT", "xml")], "CHAT_LOG_FORMAT"),
+            (&[("RUST_LOG", "info,[=")], "RUST_LOG"),
         ];
         for (pairs, variable) in cases {
             let err = Settings::from_sources(&sources(pairs)).unwrap_err();
@@ -479,6 +527,21 @@ mod tests {
         assert_eq!(s.bind.port(), 5000);
         assert_eq!(s.max_message_chars, 10);
         assert_eq!(s.cors_origins, vec!["http://a", "http://b"]);
+    }
+
+    #[test]
+    fn the_log_format_and_filter_come_from_the_environment_or_the_file() {
+        let s = Settings::from_sources(&sources(&[
+            ("CHAT_LOG_FORMAT", "json"),
+            ("RUST_LOG", "debug"),
+        ]))
+        .unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.log.filter, "debug");
+        let file = parse_toml("log_format = \"json\"\nRUST_LOG = \"warn\"\n").unwrap();
+        let s = Settings::from_sources(&Sources::new(BTreeMap::new(), file)).unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.log.filter, "warn");
     }
 
     #[test]

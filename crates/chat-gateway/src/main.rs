@@ -13,7 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    telemetry::init_tracing();
+    // Before the log exists (its format is a setting): a bad setting is one line on stderr.
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    telemetry::init_tracing(&settings.log);
     match cli::run(cli, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -13,9 +13,12 @@
 //!   a filter cannot miss a line a future version adds, where a redactor would have to know
 //!   every format.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
 
-use axum::http::Request;
+use axum::{
+    Router,
+    http::{HeaderValue, Request, Response},
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::Span;
 use tracing_subscriber::{
@@ -24,6 +27,8 @@ use tracing_subscriber::{
     layer::SubscriberExt as _,
     util::SubscriberInitExt as _,
 };
+
+use crate::config::{LogFormat, LogSettings};
 
 /// Targets whose debug and trace lines print what crosses the wire (handshake `auth`, packets,
 /// frames, rejected bodies), with the most verbose level they may log at. Prefixes: `socketioxide`
@@ -38,21 +43,51 @@ pub const WIRE_TARGETS: &[(&str, LevelFilter)] = &[
     ("axum::rejection", LevelFilter::DEBUG),
 ];
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`), with the wire libraries capped
-/// ([`WIRE_TARGETS`]).
-pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Below info unless `RUST_LOG` names them: sea-orm-migration announces every migration and
+/// the status check at info on each start.
+const QUIET_TARGETS: &[&str] = &["sea_orm_migration"];
+
+/// Logs to stderr as text or JSON lines ([`LogSettings::format`]), filtered by `RUST_LOG`
+/// ([`LogSettings::filter`], already checked), with the wire libraries capped
+/// ([`WIRE_TARGETS`]) and [`QUIET_TARGETS`] at warn.
+pub fn init_tracing(log: &LogSettings) {
+    let mut filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    for target in QUIET_TARGETS {
+        if !log.filter.contains(target)
+            && let Ok(directive) = format!("{target}=warn").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
     let cap = Targets::new()
         .with_default(LevelFilter::TRACE)
         .with_targets(WIRE_TARGETS.iter().copied());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (text, json) = match log.format {
+        LogFormat::Text => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(ansi),
+            ),
+            None,
+        ),
+        LogFormat::Json => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            ),
+        ),
+    };
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(cap)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
+        .with(text)
+        .with(json)
         .try_init();
 }
 
@@ -103,31 +138,80 @@ pub fn redact_query(query: &str) -> String {
         .join("&")
 }
 
-/// The span of one HTTP request: method, path and redacted query ([`redact_query`]).
+/// A request id as logged: the one the client or a proxy sent when it is a plain token of at
+/// most 64 characters, else `[invalid]` (a log line is no place for arbitrary client text).
+fn loggable_request_id(value: Option<&HeaderValue>) -> &str {
+    match value.and_then(|v| v.to_str().ok()) {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) =>
+        {
+            id
+        }
+        Some(_) => "[invalid]",
+        None => "",
+    }
+}
+
+/// The span of one HTTP request, at info: method, path, redacted query ([`redact_query`]) and
+/// request id (`x-request-id`, set by [`request_logging`] before the span is made).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestSpan;
 
 impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
         let uri = request.uri();
-        let span = tracing::info_span!(
+        let query = uri.query().map(redact_query);
+        tracing::info_span!(
             "request",
             http.method = %request.method(),
             http.path = %uri.path(),
-            http.query = tracing::field::Empty,
-        );
-        if let Some(query) = uri.query() {
-            span.record("http.query", tracing::field::display(redact_query(query)));
-        }
-        span
+            http.query = query.as_ref().map(tracing::field::display),
+            request.id = %loggable_request_id(request.headers().get(REQUEST_ID)),
+        )
     }
 }
 
-/// The request tracing layer: one span per request ([`RequestSpan`]).
-#[must_use]
-pub fn trace_layer()
--> tower_http::trace::TraceLayer<tower_http::trace::HttpMakeClassifier, RequestSpan> {
-    tower_http::trace::TraceLayer::new_for_http().make_span_with(RequestSpan)
+/// The access line: one per HTTP request, at info, target `chat_gateway::access` (so
+/// `RUST_LOG=info,chat_gateway::access=warn` drops it). Method, path, query and request id
+/// are the span's ([`RequestSpan`]); the line adds the status and the latency.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccessLog;
+
+impl<B> tower_http::trace::OnResponse<B> for AccessLog {
+    fn on_response(self, response: &Response<B>, latency: Duration, _: &Span) {
+        let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
+        let status = response.status().as_u16();
+        tracing::event!(
+            target: "chat_gateway::access",
+            tracing::Level::INFO,
+            http.status = status,
+            latency_ms,
+            "request served"
+        );
+    }
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// Wraps `router` so that every HTTP request (Socket.IO's included) gets an id (the client's
+/// `x-request-id` when it sent one, else a new UUID), echoed in the response's `x-request-id`,
+/// a span ([`RequestSpan`]) and one access line ([`AccessLog`]).
+pub fn request_logging(router: Router) -> Router {
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    // `layer` wraps what is there: the last one added runs first.
+    router
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(RequestSpan)
+                .on_request(())
+                .on_response(AccessLog),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -170,7 +254,10 @@ mod tests {
             ("token=eyJ.a.b&EIO=4", "token=[redacted]&EIO=4"),
             // the handlers decode keys: an encoded `token` is a token too
             ("tok%65n=eyJ.a.b", "[redacted]"),
-            ("EIO=4&deviceId=d&Token=x", "EIO=4&deviceId=[redacted]&Token=[redacted]"),
+            (
+                "EIO=4&deviceId=d&Token=x",
+                "EIO=4&deviceId=[redacted]&Token=[redacted]",
+            ),
             (
                 "EIO=4&transport=polling&sid=abc",
                 "EIO=4&transport=polling&sid=[redacted]",
