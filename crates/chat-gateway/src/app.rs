@@ -27,7 +27,7 @@ use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 
-use crate::{config::Settings, telemetry, web};
+use crate::{config::Settings, prometheus, telemetry, web};
 
 /// How long a shutdown waits for accepted sends to be answered.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -281,13 +281,7 @@ impl App {
             ping_timeout: settings.ping_timeout,
         };
 
-        let prometheus = telemetry::prometheus();
-        let metrics: chat_http::MetricsRenderer = Arc::new(move || {
-            prometheus
-                .as_ref()
-                .map(telemetry::render)
-                .unwrap_or_default()
-        });
+        let metrics = prometheus::renderer(db.clone());
         let presence_every = shared.redis.is_some().then(|| settings.presence_lease / 3);
         let readiness = DependencyReadiness {
             db,

@@ -1,4 +1,4 @@
-//! Logs and metrics.
+//! Logs.
 //!
 //! # What never reaches the log
 //! Tokens and message contents, at every level. Two places could print them:
@@ -13,13 +13,12 @@
 //!   a filter cannot miss a line a future version adds, where a redactor would have to know
 //!   every format.
 
-use std::{sync::OnceLock, time::Duration};
+use std::time::Duration;
 
 use axum::{
     Router,
     http::{HeaderValue, Request, Response},
 };
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::Span;
 use tracing_subscriber::{
     EnvFilter,
@@ -212,32 +211,6 @@ pub fn request_logging(router: Router) -> Router {
                 .on_response(AccessLog),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// The process's Prometheus recorder, installed on first use (the recorder is global). `None`
-/// if another recorder was installed first. Upkeep runs at each render ([`render`]).
-pub fn prometheus() -> Option<PrometheusHandle> {
-    PROMETHEUS
-        .get_or_init(|| {
-            let handle = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
-                ])
-                .ok()?
-                .install_recorder()
-                .ok()?;
-            Some(handle)
-        })
-        .clone()
-}
-
-/// The Prometheus text of every metric.
-#[must_use]
-pub fn render(handle: &PrometheusHandle) -> String {
-    handle.run_upkeep();
-    handle.render()
 }
 
 #[cfg(test)]
