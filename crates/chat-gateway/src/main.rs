@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use chat_gateway::{Settings, cli, telemetry};
-use clap::Parser as _;
 
 /// mimalloc returns freed memory to the system and allocates faster than glibc's malloc under
 /// many threads (docs/benchmarks.md).
@@ -12,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::parse();
     // Before the log exists (its format is a setting): a bad setting is one line on stderr.
     let settings = match Settings::load() {
         Ok(settings) => settings,
