@@ -33,13 +33,20 @@ fn refusal(output: &Output) -> String {
 
 #[test]
 fn help_lists_every_variable_with_its_default() {
-    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+    ] {
         let output = gateway(args, &[]);
         assert!(output.status.success(), "{args:?}");
         let help = String::from_utf8_lossy(&output.stdout);
         for v in VARIABLES {
             let line = format!("{} [default: {}]", v.name, v.default.unwrap_or("unset"));
-            assert!(help.contains(&line), "{args:?}: {line} missing from\n{help}");
+            assert!(
+                help.contains(&line),
+                "{args:?}: {line} missing from\n{help}"
+            );
         }
     }
 }
