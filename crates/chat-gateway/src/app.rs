@@ -25,9 +25,9 @@ use chat_store::{
 };
 use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
-use tower_http::{cors::CorsLayer, trace::TraceLayer};
+use tower_http::cors::CorsLayer;
 
-use crate::{config::Settings, telemetry, web};
+use crate::{config::Settings, prometheus, telemetry, web};
 
 /// How long a shutdown waits for accepted sends to be answered.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -281,13 +281,7 @@ impl App {
             ping_timeout: settings.ping_timeout,
         };
 
-        let prometheus = telemetry::prometheus();
-        let metrics: chat_http::MetricsRenderer = Arc::new(move || {
-            prometheus
-                .as_ref()
-                .map(telemetry::render)
-                .unwrap_or_default()
-        });
+        let metrics = prometheus::renderer(db.clone());
         let presence_every = shared.redis.is_some().then(|| settings.presence_lease / 3);
         let readiness = DependencyReadiness {
             db,
@@ -313,7 +307,7 @@ impl App {
         if let Some(cors) = cors(&settings.cors_origins)? {
             router = router.layer(cors);
         }
-        let router = router.layer(TraceLayer::new_for_http());
+        let router = telemetry::request_logging(router);
 
         let listener = TcpListener::bind(settings.bind)
             .await

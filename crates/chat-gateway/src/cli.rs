@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use chat_auth::HsTokenIssuer;
 use chat_domain::UserId;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::{
     app::{self, App},
@@ -40,6 +40,20 @@ pub enum Command {
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
     },
+}
+
+/// Parses the command line; `--help` (of the gateway, `serve` and `migrate`) ends with every
+/// variable and its default ([`crate::config::help_text`]). Exits on `--help`, `--version` and
+/// bad arguments, as clap does.
+#[must_use]
+pub fn parse() -> Cli {
+    let variables = crate::config::help_text();
+    let command = Cli::command()
+        .after_help(variables.clone())
+        .mut_subcommand("serve", |c| c.after_help(variables.clone()))
+        .mut_subcommand("migrate", |c| c.after_help(variables));
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
 /// Runs the command with validated settings.

@@ -1,8 +1,9 @@
 //! Settings: the contract's section 1, read from the environment and an optional TOML file
 //! (`CHAT_CONFIG`), validated once at start. A bad value stops start-up with one line naming the
-//! variable.
+//! variable; so does a name the gateway does not know ([`VARIABLES`] is the one list: the
+//! defaults, `--help` and that check all come from it).
 
-use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{borrow::Cow, collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
@@ -13,17 +14,215 @@ pub const DEV_SECRET: &str = "dev-secret-change-me";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
-    /// The variable, as the environment spells it.
-    pub variable: &'static str,
+    /// The variable (or variables, or file key), as the environment or the file spells it.
+    pub variable: Cow<'static, str>,
     /// What is wrong with it.
     pub problem: String,
 }
 
-fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+fn bad(variable: impl Into<Cow<'static, str>>, problem: impl Into<String>) -> ConfigError {
     ConfigError {
-        variable,
+        variable: variable.into(),
         problem: problem.into(),
     }
+}
+
+/// One variable of the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    /// Its name in the environment; in the file, the same or lowercase without `CHAT_`.
+    pub name: &'static str,
+    /// Its default, as written in the environment (`None`: unset).
+    pub default: Option<&'static str>,
+    /// What it does, in one line.
+    pub meaning: &'static str,
+}
+
+const fn var(name: &'static str, default: Option<&'static str>, meaning: &'static str) -> Variable {
+    Variable {
+        name,
+        default,
+        meaning,
+    }
+}
+
+/// Every variable the gateway reads, with its default: the one table behind the defaults,
+/// `chat-gateway --help` and the refusal of unknown names.
+pub const VARIABLES: &[Variable] = &[
+    var(
+        "CHAT_CONFIG",
+        None,
+        "path of a TOML file with any of these settings (keys as here, or lowercase without CHAT_); the environment wins",
+    ),
+    var(
+        "CHAT_BIND",
+        Some("127.0.0.1:3000"),
+        "address for HTTP, Socket.IO (/socket.io/) and the web client (/)",
+    ),
+    var(
+        "CHAT_DATABASE_URL",
+        Some("sqlite://chat.db?mode=rwc"),
+        "sqlite:… (embedded) or postgres://… (production)",
+    ),
+    var(
+        "CHAT_DATABASE_MAX_CONNECTIONS",
+        Some("10"),
+        "database pool size (on PostgreSQL one more connection writes the appends)",
+    ),
+    var(
+        "CHAT_DATABASE_ACQUIRE_TIMEOUT_MS",
+        Some("1500"),
+        "how long a request waits for a database connection before answering unavailable",
+    ),
+    var(
+        "CHAT_REDIS_URL",
+        None,
+        "redis://… : sessions, presence, rate limits and Socket.IO rooms in Redis, shared by every node",
+    ),
+    var(
+        "CHAT_REDIS_POOL_SIZE",
+        Some("4"),
+        "Redis connections for sessions, presence and rate limits",
+    ),
+    var(
+        "CHAT_REDIS_KEY_PREFIX",
+        Some("chat"),
+        "prefix of every Redis key and channel",
+    ),
+    var(
+        "CHAT_PRESENCE_LEASE_MS",
+        Some("30000"),
+        "a crashed node's users show offline within about this and a third",
+    ),
+    var(
+        "CHAT_PING_INTERVAL_MS",
+        Some("25000"),
+        "Engine.IO heartbeat interval",
+    ),
+    var(
+        "CHAT_PING_TIMEOUT_MS",
+        Some("20000"),
+        "how long a heartbeat waits for its pong",
+    ),
+    var(
+        "CHAT_JWT_SECRET",
+        Some(DEV_SECRET),
+        "HS256 key, at least 16 bytes; the default is refused unless CHAT_BIND is loopback",
+    ),
+    var(
+        "CHAT_JWT_PUBLIC_KEY_FILE",
+        None,
+        "PEM public key (RS256, ES256 or EdDSA, as CHAT_JWT_ALGORITHM says) instead of the secret",
+    ),
+    var(
+        "CHAT_JWT_ALGORITHM",
+        Some("HS256"),
+        "the one accepted algorithm: HS256, RS256, ES256 or EdDSA",
+    ),
+    var(
+        "CHAT_JWT_ISSUER",
+        None,
+        "when set, a token's iss must match",
+    ),
+    var(
+        "CHAT_JWT_AUDIENCE",
+        None,
+        "when set, a token's aud must match",
+    ),
+    var(
+        "CHAT_RATE_LIMIT_MESSAGE_SEND",
+        Some("10"),
+        "message:send per user per minute",
+    ),
+    var(
+        "CHAT_RATE_LIMIT_MESSAGE_READ",
+        Some("60"),
+        "message:read per user per minute",
+    ),
+    var(
+        "CHAT_RATE_LIMIT_TYPING",
+        Some("30"),
+        "typing per user per minute",
+    ),
+    var(
+        "CHAT_RATE_LIMIT_BLOCK",
+        Some("5"),
+        "block and unblock per user per minute",
+    ),
+    var(
+        "CHAT_RATE_LIMIT_MUTE",
+        Some("5"),
+        "mute and unmute per user per minute",
+    ),
+    var(
+        "CHAT_MAX_MESSAGE_CHARS",
+        Some("4000"),
+        "longest message content",
+    ),
+    var(
+        "CHAT_MAX_WS_MESSAGE_BYTES",
+        Some("65536"),
+        "largest WebSocket message or HTTP body",
+    ),
+    var(
+        "CHAT_TYPING_TIMEOUT_MS",
+        Some("3000"),
+        "typing indicator auto-clear",
+    ),
+    var(
+        "CHAT_RESUME_WINDOW_SECS",
+        Some("1800"),
+        "how long after a disconnect a device resumes",
+    ),
+    var(
+        "CHAT_CORS_ORIGINS",
+        None,
+        "comma-separated allowed origins; unset: same origin only",
+    ),
+    var(
+        "CHAT_LOG_FORMAT",
+        Some("text"),
+        "text, or json for one JSON object per line",
+    ),
+    var(
+        "RUST_LOG",
+        Some("info"),
+        "log filter (the libraries that handle the wire stay at info or less)",
+    ),
+];
+
+/// `CHAT_` variables that belong to this workspace's tests and tools, not to the gateway: left
+/// alone. Any other unknown `CHAT_` variable stops start-up.
+pub const FOREIGN_PREFIXES: &[&str] = &["CHAT_TEST_", "CHAT_BENCH_"];
+
+fn variable(name: &str) -> Option<&'static Variable> {
+    VARIABLES.iter().find(|v| v.name == name)
+}
+
+/// The closest known variable to a misspelled `name`, if one is close.
+fn closest(name: &str) -> Option<&'static str> {
+    VARIABLES
+        .iter()
+        .map(|v| (strsim::levenshtein(name, v.name), v.name))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// The variables, their defaults and meanings, for `--help`.
+#[must_use]
+pub fn help_text() -> String {
+    let mut out = String::from(
+        "Configuration (environment variables, or the same keys in the TOML file named by CHAT_CONFIG; the environment wins).\nAn unknown CHAT_ variable or file key stops start-up; CHAT_TEST_* and CHAT_BENCH_* are left alone.\n",
+    );
+    for v in VARIABLES {
+        let default = v.default.unwrap_or("unset");
+        out.push_str(&format!(
+            "  {} [default: {default}]\n      {}\n",
+            v.name, v.meaning
+        ));
+    }
+    out
 }
 
 /// The JWT verification settings.
@@ -41,6 +240,25 @@ pub struct JwtSettings {
     pub issuer: Option<String>,
     /// `CHAT_JWT_AUDIENCE`.
     pub audience: Option<String>,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event (`CHAT_LOG_FORMAT=text`, the default).
+    #[default]
+    Text,
+    /// One JSON object per line (`CHAT_LOG_FORMAT=json`), for log collectors.
+    Json,
+}
+
+/// The log settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `CHAT_LOG_FORMAT`.
+    pub format: LogFormat,
+    /// `RUST_LOG`: the tracing filter (default `info`), checked at start.
+    pub filter: String,
 }
 
 /// Every setting, validated.
@@ -85,6 +303,8 @@ pub struct Settings {
     pub resume_window: Duration,
     /// `CHAT_CORS_ORIGINS` (empty: same origin only).
     pub cors_origins: Vec<String>,
+    /// `CHAT_LOG_FORMAT` and `RUST_LOG`.
+    pub log: LogSettings,
 }
 
 /// Per-minute quotas.
@@ -134,6 +354,7 @@ impl Sources {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
+        debug_assert!(variable(key).is_some(), "{key} is not in VARIABLES");
         self.env
             .get(key)
             .or_else(|| self.file.get(key))
@@ -142,22 +363,47 @@ impl Sources {
     }
 }
 
+/// The name a file key stands for: `CHAT_BIND` and `RUST_LOG` as written, `bind` as `CHAT_BIND`.
+fn file_key_name(key: &str) -> String {
+    if key.starts_with("CHAT_") || key == "RUST_LOG" {
+        key.to_owned()
+    } else if key.eq_ignore_ascii_case("rust_log") {
+        "RUST_LOG".to_owned()
+    } else {
+        format!("CHAT_{}", key.to_uppercase())
+    }
+}
+
 /// Reads a TOML file whose keys are the variables' names (`CHAT_BIND = "…"`) or the same in
 /// lowercase without the prefix (`bind = "…"`).
 ///
 /// # Errors
-/// `CHAT_CONFIG` when the text is not TOML or a value is not a string, number, boolean or list.
+/// `CHAT_CONFIG` when the text is not TOML, a key is not a setting (named, with the closest
+/// one), a setting is given twice, or a value is not a string, number, boolean or list.
 pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let table: toml::Table = text
         .parse()
         .map_err(|e| bad("CHAT_CONFIG", format!("not valid TOML: {e}")))?;
     let mut out = BTreeMap::new();
     for (key, value) in table {
-        let name = if key.starts_with("CHAT_") || key == "RUST_LOG" {
-            key.clone()
-        } else {
-            format!("CHAT_{}", key.to_uppercase())
-        };
+        let name = file_key_name(&key);
+        if name == "CHAT_CONFIG" || variable(&name).is_none() {
+            let hint = closest(&name)
+                .filter(|known| *known != "CHAT_CONFIG")
+                .map(|known| {
+                    let spelled = if key.starts_with("CHAT_") || known == "RUST_LOG" {
+                        known.to_owned()
+                    } else {
+                        known.trim_start_matches("CHAT_").to_lowercase()
+                    };
+                    format!(" (did you mean {spelled}?)")
+                })
+                .unwrap_or_default();
+            return Err(bad(
+                "CHAT_CONFIG",
+                format!("unknown key {key:?}{hint}; chat-gateway --help lists the settings"),
+            ));
+        }
         let text = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(n) => n.to_string(),
@@ -175,18 +421,62 @@ pub fn parse_toml(text: &str) -> Result<BTreeMap<String, String>, ConfigError> {
                 ));
             }
         };
-        out.insert(name, text);
+        if out.insert(name.clone(), text).is_some() {
+            return Err(bad(
+                "CHAT_CONFIG",
+                format!("{name} is given twice (as {key:?} and another spelling)"),
+            ));
+        }
     }
     Ok(out)
 }
 
-fn number<T>(src: &Sources, variable: &'static str, default: T, min: T) -> Result<T, ConfigError>
+/// Refuses `CHAT_` variables the gateway does not know (a misspelled one would otherwise be
+/// ignored and its default used), except those of [`FOREIGN_PREFIXES`].
+fn refuse_unknown(src: &Sources) -> Result<(), ConfigError> {
+    let unknown: Vec<&str> = src
+        .env
+        .keys()
+        .map(String::as_str)
+        .filter(|name| name.starts_with("CHAT_"))
+        .filter(|name| variable(name).is_none())
+        .filter(|name| !FOREIGN_PREFIXES.iter().any(|p| name.starts_with(p)))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let hints: Vec<String> = unknown
+        .iter()
+        .filter_map(|name| closest(name).map(|known| format!("{name}: did you mean {known}?")))
+        .collect();
+    let hints = if hints.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", hints.join("; "))
+    };
+    let what = if unknown.len() == 1 {
+        "not a setting of chat-gateway"
+    } else {
+        "not settings of chat-gateway"
+    };
+    Err(bad(
+        unknown.join(", "),
+        format!(
+            "{what}{hints}; chat-gateway --help lists the settings (CHAT_TEST_* and CHAT_BENCH_* are left alone)"
+        ),
+    ))
+}
+
+/// The value of `name`: from the environment or the file, else its default.
+fn value(src: &Sources, name: &'static str) -> Option<String> {
+    optional(src, name).or_else(|| variable(name)?.default.map(str::to_owned))
+}
+
+fn number<T>(src: &Sources, variable: &'static str, min: T) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let Some(raw) = src.get(variable) else {
-        return Ok(default);
-    };
+    let raw = value(src, variable).ok_or_else(|| bad(variable, "has no default"))?;
     let value: T = raw
         .trim()
         .parse()
@@ -210,15 +500,15 @@ impl Settings {
     /// # Errors
     /// The first bad setting.
     pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
-        let bind_raw = src.get("CHAT_BIND").unwrap_or("127.0.0.1:3000");
+        refuse_unknown(src)?;
+        let bind_raw = value(src, "CHAT_BIND").unwrap_or_default();
         let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
             bad(
                 "CHAT_BIND",
                 format!("{bind_raw:?} is not an address like 127.0.0.1:3000"),
             )
         })?;
-        let database_url = optional(src, "CHAT_DATABASE_URL")
-            .unwrap_or_else(|| "sqlite://chat.db?mode=rwc".to_owned());
+        let database_url = value(src, "CHAT_DATABASE_URL").unwrap_or_default();
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -237,8 +527,7 @@ impl Settings {
                 "must start with redis:// or rediss://",
             ));
         }
-        let redis_key_prefix =
-            optional(src, "CHAT_REDIS_KEY_PREFIX").unwrap_or_else(|| "chat".to_owned());
+        let redis_key_prefix = value(src, "CHAT_REDIS_KEY_PREFIX").unwrap_or_default();
         if redis_key_prefix.is_empty()
             || !redis_key_prefix
                 .chars()
@@ -251,11 +540,11 @@ impl Settings {
         }
         let jwt = jwt(src, &bind)?;
         let rate_limits = RateLimits {
-            message_send: number(src, "CHAT_RATE_LIMIT_MESSAGE_SEND", 10, 1)?,
-            message_read: number(src, "CHAT_RATE_LIMIT_MESSAGE_READ", 60, 1)?,
-            typing: number(src, "CHAT_RATE_LIMIT_TYPING", 30, 1)?,
-            block: number(src, "CHAT_RATE_LIMIT_BLOCK", 5, 1)?,
-            mute: number(src, "CHAT_RATE_LIMIT_MUTE", 5, 1)?,
+            message_send: number(src, "CHAT_RATE_LIMIT_MESSAGE_SEND", 1)?,
+            message_read: number(src, "CHAT_RATE_LIMIT_MESSAGE_READ", 1)?,
+            typing: number(src, "CHAT_RATE_LIMIT_TYPING", 1)?,
+            block: number(src, "CHAT_RATE_LIMIT_BLOCK", 1)?,
+            mute: number(src, "CHAT_RATE_LIMIT_MUTE", 1)?,
         };
         let cors_origins: Vec<String> = optional(src, "CHAT_CORS_ORIGINS")
             .map(|raw| {
@@ -273,44 +562,30 @@ impl Settings {
                 ));
             }
         }
+        let log = log(src)?;
         Ok(Self {
             bind,
             database_url,
-            database_max_connections: number(src, "CHAT_DATABASE_MAX_CONNECTIONS", 10, 1)?,
+            database_max_connections: number(src, "CHAT_DATABASE_MAX_CONNECTIONS", 1)?,
             database_acquire_timeout: Duration::from_millis(number(
                 src,
                 "CHAT_DATABASE_ACQUIRE_TIMEOUT_MS",
-                1_500,
                 1,
             )?),
             redis_url,
-            redis_pool_size: number(src, "CHAT_REDIS_POOL_SIZE", 4, 1)?,
+            redis_pool_size: number(src, "CHAT_REDIS_POOL_SIZE", 1)?,
             redis_key_prefix,
-            presence_lease: Duration::from_millis(number(
-                src,
-                "CHAT_PRESENCE_LEASE_MS",
-                30_000,
-                300,
-            )?),
-            ping_interval: Duration::from_millis(number(
-                src,
-                "CHAT_PING_INTERVAL_MS",
-                25_000,
-                100,
-            )?),
-            ping_timeout: Duration::from_millis(number(src, "CHAT_PING_TIMEOUT_MS", 20_000, 100)?),
+            presence_lease: Duration::from_millis(number(src, "CHAT_PRESENCE_LEASE_MS", 300)?),
+            ping_interval: Duration::from_millis(number(src, "CHAT_PING_INTERVAL_MS", 100)?),
+            ping_timeout: Duration::from_millis(number(src, "CHAT_PING_TIMEOUT_MS", 100)?),
             jwt,
             rate_limits,
-            max_message_chars: number(src, "CHAT_MAX_MESSAGE_CHARS", 4_000, 1)?,
-            max_ws_message_bytes: number(src, "CHAT_MAX_WS_MESSAGE_BYTES", 65_536, 1_024)?,
-            typing_timeout: Duration::from_millis(number(
-                src,
-                "CHAT_TYPING_TIMEOUT_MS",
-                3_000,
-                100,
-            )?),
-            resume_window: Duration::from_secs(number(src, "CHAT_RESUME_WINDOW_SECS", 1_800, 0)?),
+            max_message_chars: number(src, "CHAT_MAX_MESSAGE_CHARS", 1)?,
+            max_ws_message_bytes: number(src, "CHAT_MAX_WS_MESSAGE_BYTES", 1_024)?,
+            typing_timeout: Duration::from_millis(number(src, "CHAT_TYPING_TIMEOUT_MS", 100)?),
+            resume_window: Duration::from_secs(number(src, "CHAT_RESUME_WINDOW_SECS", 0)?),
             cors_origins,
+            log,
         })
     }
 
@@ -323,8 +598,29 @@ impl Settings {
     }
 }
 
+fn log(src: &Sources) -> Result<LogSettings, ConfigError> {
+    let format = match value(src, "CHAT_LOG_FORMAT").as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(bad(
+                "CHAT_LOG_FORMAT",
+                format!("{other:?} is not text or json"),
+            ));
+        }
+    };
+    let filter = value(src, "RUST_LOG").unwrap_or_default();
+    if let Err(error) = tracing_subscriber::EnvFilter::builder().parse(&filter) {
+        return Err(bad(
+            "RUST_LOG",
+            format!("{filter:?} is not a filter: {error}"),
+        ));
+    }
+    Ok(LogSettings { format, filter })
+}
+
 fn jwt(src: &Sources, bind: &SocketAddr) -> Result<JwtSettings, ConfigError> {
-    let algorithm = optional(src, "CHAT_JWT_ALGORITHM").unwrap_or_else(|| "HS256".to_owned());
+    let algorithm = value(src, "CHAT_JWT_ALGORITHM").unwrap_or_default();
     if !["HS256", "RS256", "ES256", "EdDSA"].contains(&algorithm.as_str()) {
         return Err(bad(
             "CHAT_JWT_ALGORITHM",
@@ -410,6 +706,8 @@ mod tests {
         assert_eq!(s.typing_timeout, Duration::from_millis(3_000));
         assert_eq!(s.resume_window, Duration::from_secs(1_800));
         assert!(s.cors_origins.is_empty());
+        assert_eq!(s.log.format, LogFormat::Text);
+        assert_eq!(s.log.filter, "info");
     }
 
     #[test]
@@ -451,6 +749,8 @@ mod tests {
                 "CHAT_RESUME_WINDOW_SECS",
             ),
             (&[("CHAT_CORS_ORIGINS", "example.com")], "CHAT_CORS_ORIGINS"),
+            (&[("CHAT_LOG_FORMAT", "xml")], "CHAT_LOG_FORMAT"),
+            (&[("RUST_LOG", "info,[=")], "RUST_LOG"),
         ];
         for (pairs, variable) in cases {
             let err = Settings::from_sources(&sources(pairs)).unwrap_err();
@@ -479,6 +779,118 @@ mod tests {
         assert_eq!(s.bind.port(), 5000);
         assert_eq!(s.max_message_chars, 10);
         assert_eq!(s.cors_origins, vec!["http://a", "http://b"]);
+    }
+
+    #[test]
+    fn the_log_format_and_filter_come_from_the_environment_or_the_file() {
+        let s = Settings::from_sources(&sources(&[
+            ("CHAT_LOG_FORMAT", "json"),
+            ("RUST_LOG", "debug"),
+        ]))
+        .unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.log.filter, "debug");
+        let file = parse_toml("log_format = \"json\"\nRUST_LOG = \"warn\"\n").unwrap();
+        let s = Settings::from_sources(&Sources::new(BTreeMap::new(), file)).unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.log.filter, "warn");
+    }
+
+    #[test]
+    fn a_misspelled_variable_stops_start_up_naming_it() {
+        let err = Settings::from_sources(&sources(&[("CHAT_DATABSE_URL", "postgres://db/chat")]))
+            .unwrap_err();
+        assert_eq!(err.variable, "CHAT_DATABSE_URL");
+        assert!(
+            err.to_string().contains("did you mean CHAT_DATABASE_URL?"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains('\n'), "{err}");
+
+        let err = Settings::from_sources(&sources(&[
+            ("CHAT_BIND", "127.0.0.1:3000"),
+            ("CHAT_MAX_MESSAGE_CHAR", "10"),
+            ("CHAT_SOMETHING_ELSE", "1"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "CHAT_MAX_MESSAGE_CHAR, CHAT_SOMETHING_ELSE");
+        assert!(
+            err.problem
+                .contains("CHAT_MAX_MESSAGE_CHAR: did you mean CHAT_MAX_MESSAGE_CHARS?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn test_and_bench_variables_and_other_programs_variables_are_left_alone() {
+        let s = Settings::from_sources(&sources(&[
+            ("CHAT_TEST_DATABASE_URL", "postgres://x/test"),
+            ("CHAT_TEST_REDIS_URL", "redis://x"),
+            ("CHAT_BENCH_URL", "http://x"),
+            ("CHAT_CONFIG", ""),
+            ("PATH", "/usr/bin"),
+            ("CHATTY", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(s.database_url, "sqlite://chat.db?mode=rwc");
+    }
+
+    #[test]
+    fn a_misspelled_file_key_is_named_with_the_closest_setting() {
+        let err = parse_toml("databse_url = \"postgres://db/chat\"\n").unwrap_err();
+        assert_eq!(err.variable, "CHAT_CONFIG");
+        assert!(err.problem.contains("\"databse_url\""), "{err}");
+        assert!(err.problem.contains("did you mean database_url?"), "{err}");
+        let err = parse_toml("CHAT_DATABSE_URL = \"postgres://db/chat\"\n").unwrap_err();
+        assert!(
+            err.problem.contains("did you mean CHAT_DATABASE_URL?"),
+            "{err}"
+        );
+        // not a setting the file can give, and twice the same setting
+        assert!(parse_toml("config = \"other.toml\"\n").is_err());
+        assert!(parse_toml("bind = \"127.0.0.1:1\"\nCHAT_BIND = \"127.0.0.1:2\"\n").is_err());
+        // every known key in both spellings is accepted
+        for v in VARIABLES.iter().filter(|v| v.name != "CHAT_CONFIG") {
+            let lower = v.name.trim_start_matches("CHAT_").to_lowercase();
+            for key in [v.name.to_owned(), lower] {
+                let file = parse_toml(&format!("{key} = \"x\"\n")).unwrap();
+                assert_eq!(file.keys().collect::<Vec<_>>(), [v.name], "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_default_is_valid_and_shown_in_the_help() {
+        // each default parses (defaults_are_the_contract_defaults checks the values)
+        Settings::from_sources(&sources(&[])).unwrap();
+        let help = help_text();
+        for v in VARIABLES {
+            let line = format!("  {} [default: {}]", v.name, v.default.unwrap_or("unset"));
+            assert!(help.contains(&line), "{line} missing from\n{help}");
+        }
+    }
+
+    #[test]
+    fn the_readme_table_lists_every_variable_with_its_default() {
+        let readme = include_str!("../../../README.md");
+        for v in VARIABLES {
+            let needle = format!("`{}`", v.name);
+            let row = readme
+                .lines()
+                .find(|l| {
+                    l.split('|')
+                        .nth(1)
+                        .is_some_and(|first| first.contains(&needle))
+                })
+                .unwrap_or_else(|| panic!("README's table has no row for {}", v.name));
+            if let Some(default) = v.default {
+                assert!(
+                    row.contains(&format!("`{default}`")),
+                    "README's row of {} does not say its default {default}: {row}",
+                    v.name
+                );
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use chat_gateway::{Settings, cli, telemetry};
-use clap::Parser as _;
 
 /// mimalloc returns freed memory to the system and allocates faster than glibc's malloc under
 /// many threads (docs/benchmarks.md).
@@ -12,8 +11,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    telemetry::init_tracing();
+    let cli = cli::parse();
+    // Before the log exists (its format is a setting): a bad setting is one line on stderr.
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -21,6 +20,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    telemetry::init_tracing(&settings.log);
     match cli::run(cli, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -1,11 +1,11 @@
 //! Router-wide pieces: problems for unknown paths and methods, the declared-length check of
 //! the body limit, and request metrics.
 
-use std::time::Instant;
+use std::{sync::Once, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request},
-    http::header,
+    http::{Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -37,20 +37,79 @@ pub(crate) async fn limit_declared_length(max_bytes: usize, req: Request, next: 
     next.run(req).await
 }
 
+/// The `method` label: the methods the API and CORS use by name, every other (any token a
+/// client sends is a valid method) as `other`, so no client can add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// `# HELP` of the request metrics, given to the recorder before their first sample.
+fn describe_metrics() {
+    static DESCRIBED: Once = Once::new();
+    DESCRIBED.call_once(|| {
+        metrics::describe_counter!(
+            "http_requests_total",
+            "HTTP requests answered, by method (other: any method the API does not use), route template (unmatched: no route) and status"
+        );
+        metrics::describe_histogram!(
+            "http_request_duration_seconds",
+            metrics::Unit::Seconds,
+            "Time to answer an HTTP request, by method, route template and status"
+        );
+    });
+}
+
 /// Counts requests and their latency by method, route template and status
-/// (`http_requests_total`, `http_request_duration_seconds`).
+/// (`http_requests_total`, `http_request_duration_seconds`). Every label is bounded: the method
+/// by [`method_label`], the route is the matched template (`unmatched` for the fallback), never
+/// the raw path.
 pub(crate) async fn record_metrics(req: Request, next: Next) -> Response {
+    describe_metrics();
     let started = Instant::now();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route),
+        ("status", status),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_fixed_set_share_one_label() {
+        for (method, label) in [
+            ("GET", "GET"),
+            ("POST", "POST"),
+            ("OPTIONS", "OPTIONS"),
+            ("PROPFIND", "other"),
+            ("MXYZ", "other"),
+            ("get", "other"),
+            ("CONNECT", "other"),
+        ] {
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            assert_eq!(method_label(&m), label, "{method}");
+        }
+    }
 }
