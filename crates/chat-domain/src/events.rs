@@ -26,7 +26,8 @@ pub enum Audience {
     ConversationExcept(ConversationId, SocketId),
 }
 
-/// The ack of a stored message (`MessageDelivered`).
+/// The ack of a stored message (`MessageDelivered`, also emitted as `message:delivered` to the
+/// sending socket by the adapter that holds it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// The stored message.
@@ -68,8 +69,6 @@ pub struct ReadReceipt {
 /// Every event a service publishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
-    /// `message:delivered`, to the sending socket.
-    MessageDelivered(Delivery),
     /// `message:received`, to the conversation.
     MessageReceived(StoredMessage),
     /// `unread_count:updated`, to a user.

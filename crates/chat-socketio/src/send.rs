@@ -10,7 +10,7 @@
 use std::{collections::HashMap, convert::Infallible, sync::Arc, time::Instant};
 
 use chat_domain::{
-    ConversationId, DeviceId, SocketId, Timestamp, UserId,
+    ConversationId, DeviceId, Timestamp, UserId,
     ordering::{Offer, ReorderBuffer, ReorderPolicy},
     service::SendMessage,
 };
@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use chat_protocol::{
     Failure, FailureContext,
-    events::inbound::MESSAGE_SEND,
+    events::{inbound::MESSAGE_SEND, outbound},
     inbound::{self, MessageSend, SendFields},
     payload::MessageDelivered,
 };
@@ -111,7 +111,6 @@ struct SendActor<A: Adapter> {
     state: SocketState,
     user_id: UserId,
     device_id: DeviceId,
-    socket_id: SocketId,
     streams: HashMap<ConversationId, ReorderBuffer<Pending<A>>>,
 }
 
@@ -122,7 +121,6 @@ impl<A: Adapter> SendActor<A> {
             state,
             user_id: user.user_id,
             device_id: user.device_id.clone(),
-            socket_id: user.socket_id.clone(),
             streams: HashMap::new(),
         }
     }
@@ -211,7 +209,6 @@ impl<A: Adapter> SendActor<A> {
         let cmd = SendMessage {
             sender_id: self.user_id,
             device_id: self.device_id.clone(),
-            socket_id: self.socket_id.clone(),
             conversation_id: fields.conversation_id,
             message_id: fields.message_id,
             content: fields.content,
@@ -227,6 +224,11 @@ impl<A: Adapter> SendActor<A> {
         let result = result
             .map(|d| MessageDelivered::from(&d))
             .map_err(Failure::from);
+        if let Ok(delivered) = &result {
+            // To this socket only, which this task holds: no room emit (with Redis rooms that
+            // would be a round trip through Redis per message).
+            let _ = self.socket.emit(outbound::MESSAGE_DELIVERED, delivered);
+        }
         self.answer(job, result);
     }
 

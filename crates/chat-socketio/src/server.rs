@@ -11,8 +11,8 @@ use chat_domain::{
 use chat_protocol::{
     events::outbound,
     payload::{
-        BlockEntry, MessageDelivered, MessageReceived, MuteChange, PresenceChanged,
-        ReadReceiptReceived, TypingIndicator, UnreadCountUpdated,
+        BlockEntry, MessageReceived, MuteChange, PresenceChanged, ReadReceiptReceived,
+        TypingIndicator, UnreadCountUpdated,
     },
 };
 use serde::Serialize;
@@ -106,10 +106,6 @@ impl<A: Adapter> Server for SocketIo<A> {
     async fn publish(&self, audience: &Audience, event: &ServerEvent) -> Result<(), RepoError> {
         let op = operators(self, audience)?;
         match event {
-            ServerEvent::MessageDelivered(d) => {
-                let out = MessageDelivered::from(d);
-                emit(op, outbound::MESSAGE_DELIVERED, &out).await
-            }
             ServerEvent::MessageReceived(m) => {
                 let out = MessageReceived::from(m);
                 emit(op, outbound::MESSAGE_RECEIVED, &out).await

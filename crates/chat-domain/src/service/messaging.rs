@@ -8,7 +8,7 @@ use crate::{
     conversation::ensure_active_participant,
     error::RepoError,
     events::{Audience, Delivery, ServerEvent, UnreadUpdate},
-    ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
+    ids::{ConversationId, DeviceId, MessageId, UserId},
     message::{AppendOutcome, Collision, MessageContent, NewMessage, classify_collision},
     ports::{
         CheckedAppend, Clock, ContextVersion, ConversationRepository, EventPublisher,
@@ -26,8 +26,6 @@ pub struct SendMessage {
     pub sender_id: UserId,
     /// From which device.
     pub device_id: DeviceId,
-    /// From which socket (receives `message:delivered`).
-    pub socket_id: SocketId,
     /// Where.
     pub conversation_id: ConversationId,
     /// The client's id (idempotency key).
@@ -118,16 +116,17 @@ impl MessagingService {
     }
 
     /// Checks, stores once, acknowledges. A resend of a stored message is acknowledged with the
-    /// original even when the sender is over the send quota. On a new message, publishes `message:delivered` to
-    /// the sending socket, `message:received` to the conversation and `unread_count:updated` to
-    /// every other participant; on a resend, only `message:delivered` (with `duplicate`).
+    /// original even when the sender is over the send quota. Publishes `message:received` to the
+    /// conversation, a resend's too (so that a message whose first broadcast died with its node
+    /// still arrives live; receivers drop repeats by `messageId`), and, for a new message,
+    /// `unread_count:updated` to every other participant. The sending socket's
+    /// `message:delivered` is the caller's: it holds the socket.
     ///
     /// # Errors
     /// [`SendMessageError`], in the contract's order of checks.
     #[tracing::instrument(skip_all, fields(user.id = %cmd.sender_id, conversation.id = %cmd.conversation_id, message.id = %cmd.message_id))]
     pub async fn send(&self, cmd: SendMessage) -> Result<Delivery, SendMessageError> {
         let now = self.clock.now();
-        let socket = cmd.socket_id.clone();
         let new = NewMessage {
             id: cmd.message_id,
             conversation_id: cmd.conversation_id,
@@ -170,9 +169,7 @@ impl MessagingService {
                 )
                 .await?;
                 if let Err(limited) = quota {
-                    return self
-                        .resend_over_quota(&new, &context, socket, limited)
-                        .await;
+                    return self.resend_over_quota(&new, &context, limited).await;
                 }
                 counted = true;
             }
@@ -186,9 +183,7 @@ impl MessagingService {
                     outcome,
                     recipients,
                 } => {
-                    return Ok(self
-                        .delivered(&context, outcome, recipients, socket, now)
-                        .await);
+                    return Ok(self.delivered(&context, outcome, recipients, now).await);
                 }
                 CheckedAppend::StaleContext if attempts >= MAX_STALE_RETRIES => {
                     return Err(SendMessageError::Repo(RepoError::unavailable(
@@ -232,30 +227,25 @@ impl MessagingService {
         &self,
         new: &NewMessage,
         context: &SendContext,
-        socket: SocketId,
         limited: RateLimited,
     ) -> Result<Delivery, SendMessageError> {
         match self.messages.find_message(new.id).await? {
             Some(original) if classify_collision(&original, new) == Collision::Duplicate => {
                 let now = self.clock.now();
                 let outcome = AppendOutcome::Duplicate(original);
-                Ok(self
-                    .delivered(context, outcome, Vec::new(), socket, now)
-                    .await)
+                Ok(self.delivered(context, outcome, Vec::new(), now).await)
             }
             _ => Err(SendMessageError::RateLimited(limited)),
         }
     }
 
-    /// Acknowledges and publishes a stored message: `message:delivered` to the sending socket;
-    /// for a new one, `message:received` to the room and `unread_count:updated` to each other
-    /// participant.
+    /// Acknowledges and publishes a stored message: `message:received` to the room, and for a
+    /// new one `unread_count:updated` to each other participant.
     async fn delivered(
         &self,
         context: &SendContext,
         outcome: AppendOutcome,
         recipients: Vec<RecipientState>,
-        socket: SocketId,
         now: Timestamp,
     ) -> Delivery {
         let publisher = &*self.publisher;
@@ -273,20 +263,11 @@ impl MessagingService {
             message: message.clone(),
             duplicate,
         };
-        tracing::info!(
+        tracing::debug!(
             server.sequence = message.server_sequence.get(),
             duplicate,
             "message stored"
         );
-        publish(
-            publisher,
-            Audience::Socket(socket),
-            ServerEvent::MessageDelivered(delivery.clone()),
-        )
-        .await;
-        if duplicate {
-            return delivery;
-        }
         let conversation_id = message.conversation_id;
         publish(
             publisher,
@@ -294,6 +275,9 @@ impl MessagingService {
             ServerEvent::MessageReceived(message),
         )
         .await;
+        if duplicate {
+            return delivery;
+        }
         for r in recipients {
             let muted = context
                 .mutes

@@ -4,8 +4,9 @@
 // (sender's other device included), `unread_count:updated` to every device of the other user only,
 // gap-free `serverSequence` across senders, sender id from the token (never the payload), unknown
 // fields ignored, 4000-scalar content (emoji) accepted, `\n`/`\t` accepted and kept, idempotent
-// resend (same ack with `duplicate: true`, nothing re-broadcast, from the same or another device
-// of the sender), 10 concurrent resends from one socket and from two sockets (one stored),
+// resend (same ack with `duplicate: true`, `message:received` again with the stored content and
+// nothing counted again, from the same or another device of the sender), 10 concurrent resends
+// from one socket and from two sockets (one stored, each broadcast, one unread),
 // `conflict` (same messageId from another sender / for another conversation, a `clientSequence`
 // reused with another id) with `error:conflict` and `message:failed`, a conversation created while
 // both users are online joins their sockets at once, the long-polling transport.
@@ -131,7 +132,7 @@ test("content: 4000 scalar values (emoji) accepted, newlines and tabs kept", asy
   }
 });
 
-test("resend of the same messageId: the original ack with duplicate:true, nothing re-broadcast", async () => {
+test("resend of the same messageId: the original ack with duplicate:true, the stored message broadcast again, nothing counted again", async () => {
   const p = await pair();
   try {
     const { b, c, A1, A2, B1, B2 } = p;
@@ -147,7 +148,13 @@ test("resend of the same messageId: the original ack with duplicate:true, nothin
     // from the sender's other device too
     const other = await ack(A2.socket, "message:send", { ...m, content: "changed content" });
     assert.deepEqual(other, { ...first, duplicate: true });
-    for (const w of await Promise.all(watch)) assert.deepEqual(w, [], "no re-broadcast");
+    // Re-broadcast (contract 4.1: a message whose first broadcast died with its node still
+    // arrives live), the stored message each time, never the resend's content.
+    const stored = { ...(await waitFor(B1.socket, "message:received", (x) => x.messageId === m.messageId)) };
+    for (const w of await Promise.all(watch)) {
+      assert.equal(w.length, 2, "one broadcast per resend");
+      for (const x of w) assert.deepEqual(x, stored);
+    }
     for (const w of await Promise.all(watchUnread)) assert.deepEqual(w, [], "no unread recount");
     const h = await history(b, c);
     assert.equal(h.body.items.length, 1);
@@ -175,7 +182,10 @@ test("10 concurrent sends of one messageId from one socket: one stored, one orig
       assert.equal(x.messageId, m.messageId);
     }
     await sleep(400);
-    assert.equal(B1.socket.log.slice(from).filter(([n]) => n === "message:received").length, 1);
+    const received = B1.socket.log.slice(from).filter(([n]) => n === "message:received");
+    assert.equal(received.length, 10, "every send is broadcast (receivers drop repeats by messageId)");
+    assert.equal(new Set(received.map(([, x]) => x.messageId)).size, 1);
+    assert.equal(B1.socket.log.slice(from).filter(([n]) => n === "unread_count:updated").length, 1, "counted once");
     const h = await history(b, c);
     assert.equal(h.body.items.length, 1);
   } finally {
@@ -194,7 +204,8 @@ test("10 concurrent sends of one messageId from two devices of the sender: one s
     assert.equal(acks.filter((x) => x.duplicate === false).length, 1);
     assert.equal(new Set(acks.map((x) => `${x.serverSequence}|${x.persistedAt}`)).size, 1);
     await sleep(400);
-    assert.equal(B2.socket.log.slice(from).filter(([n]) => n === "message:received").length, 1);
+    assert.equal(B2.socket.log.slice(from).filter(([n]) => n === "message:received").length, 10);
+    assert.equal(B2.socket.log.slice(from).filter(([n]) => n === "unread_count:updated").length, 1, "counted once");
     const h = await history(b, c);
     assert.equal(h.body.items.length, 1);
     assert.equal(h.body.items[0].messageId, m.messageId);

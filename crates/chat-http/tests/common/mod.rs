@@ -259,7 +259,6 @@ impl TestApp {
             .send(SendMessage {
                 sender_id: sender,
                 device_id: DeviceId::new("test-device").unwrap(),
-                socket_id: SocketId::new("test-socket"),
                 conversation_id: conversation,
                 message_id: id,
                 content: MessageContent::new(text, &Default::default()).unwrap(),

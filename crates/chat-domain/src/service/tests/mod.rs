@@ -148,12 +148,11 @@ fn send_context(
     }
 }
 
-/// `sender` sends message `id` ("hello") to `conversation` from their laptop, socket `s-1`.
+/// `sender` sends message `id` ("hello") to `conversation` from their laptop.
 fn send_cmd(sender: u128, conversation: ConversationId, id: u128) -> SendMessage {
     SendMessage {
         sender_id: user(sender),
         device_id: device("laptop"),
-        socket_id: socket("s-1"),
         conversation_id: conversation,
         message_id: msg_id(id),
         content: MessageContent::from_trusted("hello".into()),
