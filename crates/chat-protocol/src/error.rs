@@ -176,8 +176,8 @@ pub struct ErrorPayload {
     pub code: &'static str,
     /// For humans.
     pub message: String,
-    /// The event that failed.
-    pub event: &'static str,
+    /// The event that failed (as the client named it).
+    pub event: String,
     /// The conversation the payload named, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
@@ -199,14 +199,14 @@ impl ErrorPayload {
     #[must_use]
     pub fn new(
         failure: &Failure,
-        event: &'static str,
+        event: &str,
         context: &FailureContext,
         timestamp: String,
     ) -> Self {
         Self {
             code: failure.code.as_str(),
             message: failure.message.clone(),
-            event,
+            event: event.to_owned(),
             conversation_id: context.conversation_id.clone(),
             message_id: context.message_id.clone(),
             retry_after: failure.retry_after,
@@ -221,7 +221,7 @@ impl ErrorPayload {
         Self {
             code: crate::HandshakeRefusal::TokenExpired.as_str(),
             message: "the token expired".to_owned(),
-            event: crate::events::inbound::AUTH,
+            event: crate::events::inbound::AUTH.to_owned(),
             conversation_id: None,
             message_id: None,
             retry_after: None,

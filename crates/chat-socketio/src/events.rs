@@ -18,11 +18,11 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use socketioxide::{
     adapter::Adapter,
-    extract::{AckSender, Extension, SocketRef, State},
+    extract::{AckSender, Event, Extension, SocketRef, State},
 };
 
 use crate::{
-    reply::{Payload, answer},
+    reply::{Answering, Payload, answer},
     send::on_send,
     state::SocketState,
     timers::Due,
@@ -57,6 +57,32 @@ pub(crate) fn register<A: Adapter>(s: &SocketRef<A>) {
     on(s, inbound::UNMUTE_CONVERSATION, Body::Required, unmute::<A>);
     on(s, inbound::SOCKET_PING, Body::Optional, ping::<A>);
     on(s, inbound::AUTH, Body::Required, auth::<A>);
+    s.on_fallback(unknown::<A>);
+}
+
+/// Any other event: with an ack, `validation` ("unknown event"), so that every event that
+/// carries an ack gets exactly one answer.
+async fn unknown<A: Adapter>(
+    s: SocketRef<A>,
+    Event(name): Event,
+    ack: AckSender<A>,
+    State(state): State<SocketState>,
+) {
+    let failure = Failure::validation(format!("unknown event {name:?}"));
+    let event = Answering {
+        name: &name,
+        label: "unknown",
+    };
+    let result: Result<(), Failure> = Err(failure);
+    answer(
+        &s,
+        ack,
+        event,
+        &FailureContext::default(),
+        result,
+        Instant::now(),
+        state.clock.now(),
+    );
 }
 
 /// Registers `run` for `event`: the payload is parsed as `T`, `run`'s result is the answer.

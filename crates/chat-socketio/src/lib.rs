@@ -44,7 +44,11 @@ use socketioxide::{
 use socketioxide_redis::{FredAdapter, RedisAdapterCtr, drivers::fred::FredDriver};
 
 use crate::server::Server;
-pub use crate::{publisher::SocketIoEventPublisher, state::SocketState};
+pub use crate::{
+    publisher::SocketIoEventPublisher,
+    reply::{FailureFrames, render_failure},
+    state::SocketState,
+};
 
 /// Transport settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::{convert::Infallible, sync::Arc, time::Instant};
 
 use chat_domain::Timestamp;
 use chat_protocol::{
-    ErrorPayload, Failure, FailureContext, MessageFailed,
+    ErrorPayload, Failure, FailureAck, FailureContext, MessageFailed,
     events::{inbound, outbound},
     time,
 };
@@ -59,33 +59,79 @@ pub(crate) fn read_payload<A: Adapter>(
     }
 }
 
+/// Which event is answered: its name, and the label its metrics carry (the name for the
+/// contract's events, a fixed word for any other, so that clients cannot make new series).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answering<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) label: &'static str,
+}
+
+impl From<&'static str> for Answering<'static> {
+    fn from(event: &'static str) -> Self {
+        Self {
+            name: event,
+            label: event,
+        }
+    }
+}
+
 /// Answers one event: the ack (success payload or `{error}`), and on failure `error:{code}`
 /// (plus `message:failed` for sends) to the socket.
-pub(crate) fn answer<A: Adapter, T: Serialize>(
+pub(crate) fn answer<'a, A: Adapter, T: Serialize>(
     s: &SocketRef<A>,
     ack: AckSender<A>,
-    event: &'static str,
+    event: impl Into<Answering<'a>>,
     context: &FailureContext,
     result: Result<T, Failure>,
     started: Instant,
     now: Timestamp,
 ) {
+    let Answering { name, label } = event.into();
     match result {
         Ok(value) => {
             let _ = ack.send(&value);
-            metrics::event_answered(event, "ok", started.elapsed());
+            metrics::event_answered(label, "ok", started.elapsed());
         }
         Err(failure) => {
-            let _ = ack.send(&failure.ack());
-            let payload = ErrorPayload::new(&failure, event, context, time::format(now));
-            let _ = s.emit(outbound::error(failure.code), &payload);
-            if event == inbound::MESSAGE_SEND {
-                let _ = s.emit(
-                    outbound::MESSAGE_FAILED,
-                    &MessageFailed::new(&failure, context),
-                );
+            let frames = render_failure(&failure, name, context, now);
+            let _ = ack.send(&frames.ack);
+            let _ = s.emit(frames.event, &frames.payload);
+            if let Some(failed) = &frames.message_failed {
+                let _ = s.emit(outbound::MESSAGE_FAILED, failed);
             }
-            metrics::event_answered(event, failure.code.as_str(), started.elapsed());
+            metrics::event_answered(label, failure.code.as_str(), started.elapsed());
         }
+    }
+}
+
+/// What a failed event sends on the socket: its ack, `error:{code}` with the `ErrorPayload`,
+/// and for `message:send` also `message:failed`.
+#[derive(Debug)]
+pub struct FailureFrames {
+    /// The ack: `{error: {code, message, retryAfter?, reason?}}`.
+    pub ack: FailureAck,
+    /// `error:{code}`.
+    pub event: String,
+    /// Its payload.
+    pub payload: ErrorPayload,
+    /// `message:failed` (sends only).
+    pub message_failed: Option<MessageFailed>,
+}
+
+/// How `failure` of `event` is rendered on this transport.
+#[must_use]
+pub fn render_failure(
+    failure: &Failure,
+    event: &str,
+    context: &FailureContext,
+    now: Timestamp,
+) -> FailureFrames {
+    FailureFrames {
+        ack: failure.ack(),
+        event: outbound::error(failure.code),
+        payload: ErrorPayload::new(failure, event, context, time::format(now)),
+        message_failed: (event == inbound::MESSAGE_SEND)
+            .then(|| MessageFailed::new(failure, context)),
     }
 }
