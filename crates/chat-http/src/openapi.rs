@@ -3,7 +3,7 @@
 //! router registers them (`routes::api`).
 
 use utoipa::{
-    Modify, OpenApi, ToResponse,
+    IntoResponses, Modify, OpenApi, ToResponse,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
@@ -68,6 +68,48 @@ pub struct InternalError(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct ServiceUnavailable(pub Problem);
+
+/// The problems of every authenticated route: `401`, `500`, `503`.
+#[derive(Debug, IntoResponses)]
+pub enum Authenticated {
+    /// No token, or a bad or expired one.
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] Unauthorized),
+    /// Anything else.
+    #[response(status = 500)]
+    InternalError(#[ref_response] InternalError),
+    /// Storage is down.
+    #[response(status = 503)]
+    ServiceUnavailable(#[ref_response] ServiceUnavailable),
+}
+
+/// The problems of an action on a conversation with a body and a quota (`POST
+/// /conversations/{id}/read`, `/block`, `/unblock`, `/mute`): those of [`Authenticated`], and
+/// `400`, `403`, `413`, `429`.
+#[derive(Debug, IntoResponses)]
+pub enum ConversationAction {
+    /// A malformed body or path.
+    #[response(status = 400)]
+    BadRequest(#[ref_response] BadRequest),
+    /// No token, or a bad or expired one.
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] Unauthorized),
+    /// Not a participant.
+    #[response(status = 403)]
+    Forbidden(#[ref_response] Forbidden),
+    /// The body is too large.
+    #[response(status = 413)]
+    PayloadTooLarge(#[ref_response] PayloadTooLarge),
+    /// Over the quota.
+    #[response(status = 429)]
+    TooManyRequests(#[ref_response] TooManyRequests),
+    /// Anything else.
+    #[response(status = 500)]
+    InternalError(#[ref_response] InternalError),
+    /// Storage is down.
+    #[response(status = 503)]
+    ServiceUnavailable(#[ref_response] ServiceUnavailable),
+}
 
 /// Adds the bearer (JWT) security scheme.
 #[derive(Debug)]

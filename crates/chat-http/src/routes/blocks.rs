@@ -22,13 +22,7 @@ use crate::{
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The block stands", body = BlockResult),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ConversationAction,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
@@ -57,13 +51,7 @@ pub async fn block(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "No block of yours stands", body = BlockResult),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ConversationAction,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]

@@ -31,10 +31,8 @@ use crate::{
         (status = 201, description = "Created", body = Conversation),
         (status = 200, description = "It already existed", body = Conversation),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id))]
@@ -66,9 +64,7 @@ pub async fn create_one_to_one(
     responses(
         (status = 200, description = "A page of the chat list", body = ChatList),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id))]
@@ -146,10 +142,8 @@ fn history_query(params: &HistoryParams) -> Result<HistoryQuery, ApiError> {
     responses(
         (status = 200, description = "A page of history", body = History),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]

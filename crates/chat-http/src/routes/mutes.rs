@@ -23,13 +23,7 @@ use crate::{
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The mute in force", body = MuteResult),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::ConversationAction,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
@@ -58,11 +52,9 @@ pub async fn mute(
     responses(
         (status = 200, description = "No mute of yours stands", body = MuteResult),
         (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]

@@ -14,9 +14,7 @@ use crate::{auth::AuthUser, error::ApiError, state::HttpState};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your blocks", body = [BlockEntry]),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id))]
@@ -40,9 +38,7 @@ pub async fn my_blocks(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your mutes", body = [MuteEntry]),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 500, response = crate::openapi::InternalError),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        crate::openapi::Authenticated,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id))]
