@@ -3,12 +3,71 @@
 // for everything live. Read top to bottom: state, REST, socket, conversations, rendering, wiring.
 //
 // Message text is only ever put into the page with `textContent`, never as HTML.
+//
+// Types: `tsc -p crates/chat-gateway/web` checks this file (JSDoc) against protocol.d.ts, the
+// payload types generated from the Rust vocabulary (see README.md); no build step either way.
+// @ts-check
+
+/** @typedef {import('./protocol').ChatList} ChatList */
+/** @typedef {import('./protocol').Connected} Connected */
+/** @typedef {import('./protocol').Conversation} Conversation */
+/** @typedef {import('./protocol').ErrorPayload} ErrorPayload */
+/** @typedef {import('./protocol').FailureBody} FailureBody */
+/** @typedef {import('./protocol').HandshakeAuth} HandshakeAuth */
+/** @typedef {import('./protocol').History} HistoryPage */
+/** @typedef {import('./protocol').Message} Message */
+/** @typedef {import('./protocol').MessageDelivered} MessageDelivered */
+/** @typedef {import('./protocol').MessageReceived} MessageReceived */
+/** @typedef {import('./protocol').MessageRead} MessageRead */
+/** @typedef {import('./protocol').MessageSend} MessageSend */
+/** @typedef {import('./protocol').ConversationRef} ConversationRef */
+/** @typedef {import('./protocol').Presence} Presence */
+/** @typedef {import('./protocol').PresenceChanged} PresenceChanged */
+/** @typedef {import('./protocol').ReadAck} ReadAck */
+/** @typedef {import('./protocol').ReadReceiptReceived} ReadReceiptReceived */
+/** @typedef {import('./protocol').Reconnected} Reconnected */
+/** @typedef {import('./protocol').TypingIndicator} TypingIndicator */
+/** @typedef {import('./protocol').UnreadCountUpdated} UnreadCountUpdated */
+/** @typedef {import('./protocol').BlockEntry} BlockEntry */
+/** @typedef {import('./protocol').BlockResult} BlockResult */
+/** @typedef {import('./protocol').MuteChange} MuteChange */
+/** @typedef {import('./protocol').MuteResult} MuteResult */
+
+/** A failure this page makes up itself, in the shape of the server's. */
+/** @typedef {{ code: "offline" | "timeout", message: string, retryAfter?: undefined, reason?: undefined }} LocalFailure */
+/**
+ * The answer of `request()`: the event's ack, or `{error}` (the server's or a local one).
+ * @template T
+ * @typedef {(T & { error?: undefined }) | { error: FailureBody | LocalFailure }} Answer
+ */
+/** What `api()` throws. */
+/** @typedef {Error & { status?: number, code?: string, retryAfter?: number }} ApiError */
+/**
+ * A message as the page holds it: from the server (history, live, resumed), or typed here and
+ * not yet acked (no `serverSequence`).
+ * @typedef {Omit<Message, "serverSequence" | "readBy"> & Partial<Omit<MessageReceived, "status">> & {
+ *   status?: "pending" | "delivered" | "failed", localOrder?: number,
+ *   error?: FailureBody | LocalFailure | null }} Shown
+ */
+/** @typedef {{ userId: string, name: string | null }} Peer */
+/**
+ * A conversation as the page holds it (see `ensureConv`).
+ * @typedef {{
+ *   id: string, peer: Peer | null, lastMessage: Shown | null, unreadCount: number,
+ *   muted: boolean, blockedByMe: boolean, blockedMe: boolean, updatedAt: string,
+ *   messages: Map<string, Shown>, loaded: boolean, hasMore: boolean, loadingOlder: boolean,
+ *   peerReadSeq: number, myReadSeq: number, typing: boolean, typingTimer: number | undefined,
+ * }} Conv
+ */
 
 const io = globalThis.io; // from /web/socket.io.min.js (socket.io-client 4.8.4)
-const $ = (id) => document.getElementById(id);
+/** The element with this id (index.html has every id asked for). */
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** The text field with this id. */
+const field = (/** @type {string} */ id) => /** @type {HTMLInputElement | HTMLTextAreaElement} */ ($(id));
 
 const TOKEN_KEY = "chat.token"; // sessionStorage: one user per tab, kept across reloads
-const deviceKey = (userId) => `chat.deviceId.${userId}`; // localStorage: a stable device per user
+const deviceKey = (/** @type {string} */ userId) => `chat.deviceId.${userId}`; // localStorage: a stable device per user
 const PAGE = 30; // messages per history page
 const SEND_TIMEOUT_MS = 10_000;
 const TYPING_REFRESH_MS = 2_000; // re-send typing:start while typing (the quota is 30/min)
@@ -16,7 +75,15 @@ const TYPING_IDLE_MS = 2_500; // typing:stop after this long without a keystroke
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN_CODES = new Set(["token_missing", "token_invalid", "token_expired"]);
 
-/** Everything the page knows. `convs`: conversationId → conversation (see `ensureConv`). */
+/**
+ * Everything the page knows. `convs`: conversationId → conversation (see `ensureConv`).
+ * @type {{
+ *   token: string | null, me: { userId: string, name: string } | null, deviceId: string | null,
+ *   socket: Socket | null, convs: Map<string, Conv>, openId: string | null,
+ *   presence: Map<string, Presence>, greeted: boolean, localOrder: number,
+ *   typingOut: { conversationId: string | null, lastStart: number, idle: number | undefined },
+ * }}
+ */
 const state = {
   token: null,
   me: null, // { userId, name }
@@ -27,7 +94,7 @@ const state = {
   presence: new Map(), // userId → "online" | "away" | "offline"
   greeted: false, // a `connected`/`reconnected` was seen on this page
   localOrder: 0,
-  typingOut: { conversationId: null, lastStart: 0, idle: null },
+  typingOut: { conversationId: null, lastStart: 0, idle: undefined },
 };
 // Handy in the browser console (and used by the browser tests to drop the connection).
 globalThis.chatApp = { state, get socket() { return state.socket; } };
@@ -44,7 +111,11 @@ function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The claims of a JWT, without checking it (the server does). */
+/**
+ * The claims of a JWT, without checking it (the server does).
+ * @param {string} token
+ * @returns {{ sub?: string, name?: string }}
+ */
 function claims(token) {
   const part = token.split(".")[1];
   if (!part) throw new Error("that is not a token (a JWT has three parts)");
@@ -53,9 +124,15 @@ function claims(token) {
   return JSON.parse(new TextDecoder().decode(bytes));
 }
 
-const shortId = (id) => `user ${String(id).slice(0, 8)}`;
-const time = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "");
+const shortId = (/** @type {string} */ id) => `user ${String(id).slice(0, 8)}`;
+const time = (/** @type {string | undefined} */ iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "");
 
+/**
+ * A new element: class, text (never HTML), attributes, children.
+ * @param {string} tag
+ * @param {{ cls?: string, text?: string, attrs?: Record<string, string> }} [options]
+ * @param {...(Node | string)} children
+ */
 function el(tag, { cls, text, attrs } = {}, ...children) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -65,8 +142,12 @@ function el(tag, { cls, text, attrs } = {}, ...children) {
   return e;
 }
 
+/** @type {number | undefined} */
 let errorTimer;
-/** Shows an error in plain words (dismissed by its ✕ or after 8 s). */
+/**
+ * Shows an error in plain words (dismissed by its ✕ or after 8 s).
+ * @param {string} text
+ */
 function showError(text) {
   $("error-text").textContent = text;
   $("error").hidden = false;
@@ -74,12 +155,17 @@ function showError(text) {
   errorTimer = setTimeout(() => { $("error").hidden = true; }, 8000);
 }
 
+/** @param {string | null} text the banner, or none */
 function banner(text) {
   $("banner").textContent = text ?? "";
   $("banner").hidden = !text;
 }
 
-/** Plain words for an error `{code, message, retryAfter?, reason?}` (acks and REST problems). */
+/**
+ * Plain words for an error `{code, message, retryAfter?, reason?}` (acks and REST problems).
+ * @param {FailureBody | LocalFailure | null | undefined} error
+ * @param {Conv} [conv]
+ */
 function describe(error, conv) {
   const peer = conv ? peerName(conv) : "they";
   switch (error?.code) {
@@ -102,8 +188,15 @@ function describe(error, conv) {
 // ---------------------------------------------------------------------------------------------
 // REST
 
-/** A REST call with the token; resolves to the JSON body, throws `{message, status, code}`. */
+/**
+ * A REST call with the token; resolves to the JSON body, throws `{message, status, code}`.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>} the answer, typed where it is used
+ */
 async function api(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { authorization: `Bearer ${state.token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -122,6 +215,7 @@ async function api(method, path, body) {
 // ---------------------------------------------------------------------------------------------
 // Sign-in
 
+/** @param {string} name */
 async function devSignIn(name) {
   const res = await fetch("/dev/token", {
     method: "POST",
@@ -138,9 +232,10 @@ async function devSignIn(name) {
   signIn(data.token);
 }
 
+/** @param {string} token */
 function signIn(token) {
   let c;
-  try { c = claims(token.trim()); } catch (e) { return showError(`That token cannot be read: ${e.message}`); }
+  try { c = claims(token.trim()); } catch (e) { return showError(`That token cannot be read: ${/** @type {Error} */ (e).message}`); }
   if (!c.sub) return showError("That token has no user id (sub).");
   state.token = token.trim();
   sessionStorage.setItem(TOKEN_KEY, state.token);
@@ -155,6 +250,7 @@ function signIn(token) {
   loadChatList();
 }
 
+/** @param {string} [reason] shown after signing out */
 function signOut(reason) {
   state.socket?.disconnect();
   state.socket = null;
@@ -182,10 +278,11 @@ function signOut(reason) {
  * dead.
  */
 function lastSequences() {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const conv of state.convs.values()) {
     if (!conv.loaded) continue;
-    const seqs = [...conv.messages.values()].map((m) => m.serverSequence).filter(Boolean).sort((a, b) => a - b);
+    const seqs = /** @type {number[]} */ ([...conv.messages.values()].map((m) => m.serverSequence).filter(Boolean)).sort((a, b) => a - b);
     if (seqs.length === 0) continue;
     let end = seqs[0];
     for (const s of seqs) if (s === end + 1) end = s;
@@ -197,34 +294,35 @@ function lastSequences() {
 function connect() {
   const socket = io({
     // A function, so that every reconnect sends fresh values; the same deviceId lets the server resume.
-    auth: (cb) => cb({ token: state.token, deviceId: state.deviceId, lastSequences: lastSequences() }),
+    auth: (/** @type {(auth: HandshakeAuth) => void} */ cb) =>
+      cb({ token: state.token ?? undefined, deviceId: state.deviceId ?? undefined, lastSequences: lastSequences() }),
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
   });
   state.socket = socket;
 
-  socket.on("connect_error", (err) => {
+  socket.on("connect_error", (/** @type {Error} */ err) => {
     if (TOKEN_CODES.has(err.message)) return signOut(`Your token was refused (${err.message}): sign in again.`);
     banner("Cannot reach the chat server: retrying…");
     // Refused by the server (not a network error): socket.io does not retry by itself.
     if (!socket.active) setTimeout(() => state.socket === socket && socket.connect(), 3000);
   });
-  socket.on("disconnect", (reason) => {
+  socket.on("disconnect", (/** @type {string} */ reason) => {
     if (reason === "io client disconnect") return;
     banner("Connection lost: reconnecting…");
     clearIncomingTyping();
     if (reason === "io server disconnect") setTimeout(() => state.socket === socket && socket.connect(), 1000);
   });
 
-  socket.on("connected", (hello) => {
+  socket.on("connected", (/** @type {Connected} */ hello) => {
     banner(null);
-    state.me.userId = hello.userId;
+    if (state.me) state.me.userId = hello.userId;
     applyUnreadCounts(hello.unreadCounts);
     // A new session after an earlier one on this page (the resume window had passed): start over.
     if (state.greeted) reloadEverything();
     state.greeted = true;
   });
-  socket.on("reconnected", (hello) => {
+  socket.on("reconnected", (/** @type {Reconnected} */ hello) => {
     banner(null);
     // The first greeting of this page (a reload of the same device): the page holds nothing to
     // continue, and loads what it shows from REST; pending messages would only duplicate that.
@@ -238,22 +336,22 @@ function connect() {
   });
 
   socket.on("message:received", received);
-  socket.on("message:delivered", (d) => delivered(d));
-  socket.on("unread_count:updated", (u) => {
+  socket.on("message:delivered", (/** @type {MessageDelivered} */ d) => delivered(d));
+  socket.on("unread_count:updated", (/** @type {UnreadCountUpdated} */ u) => {
     const conv = state.convs.get(u.conversationId);
     if (!conv) return loadChatList();
     Object.assign(conv, { unreadCount: u.unreadCount, muted: u.muted });
     renderList();
   });
-  socket.on("read_receipt:received", (r) => {
+  socket.on("read_receipt:received", (/** @type {ReadReceiptReceived} */ r) => {
     const conv = state.convs.get(r.conversationId);
-    if (!conv || r.userId === state.me.userId) return;
+    if (!conv || r.userId === state.me?.userId) return;
     conv.peerReadSeq = Math.max(conv.peerReadSeq, r.lastReadSequence ?? 0);
     if (conv.id === state.openId) renderMessages();
   });
-  socket.on("typing:indicator", (t) => {
+  socket.on("typing:indicator", (/** @type {TypingIndicator} */ t) => {
     const conv = state.convs.get(t.conversationId);
-    if (!conv || t.userId === state.me.userId) return;
+    if (!conv || t.userId === state.me?.userId) return;
     clearTimeout(conv.typingTimer);
     conv.typing = t.isTyping;
     if (t.isTyping) {
@@ -262,18 +360,18 @@ function connect() {
     }
     renderTyping();
   });
-  socket.on("presence:changed", (p) => {
+  socket.on("presence:changed", (/** @type {PresenceChanged} */ p) => {
     state.presence.set(p.userId, p.status);
     renderList();
     renderHeader();
   });
-  for (const [event, patch] of [
+  for (const [event, patch] of /** @type {Array<[string, Partial<Conv>]>} */ ([
     ["user:blocked", { blockedByMe: true }],
     ["user:unblocked", { blockedByMe: false }],
     ["conversation:muted", { muted: true }],
     ["conversation:unmuted", { muted: false }],
-  ]) {
-    socket.on(event, (p) => {
+  ])) {
+    socket.on(event, (/** @type {BlockEntry | MuteChange} */ p) => {
       const conv = state.convs.get(p.conversationId);
       if (!conv) return;
       Object.assign(conv, patch);
@@ -281,12 +379,17 @@ function connect() {
       renderHeader();
     });
   }
-  socket.on("error:unauthorized", (e) => {
+  socket.on("error:unauthorized", (/** @type {ErrorPayload} */ e) => {
     if (e.code === "token_expired") signOut("Your session expired: sign in again.");
   });
 }
 
-/** Emits with an ack; resolves to the ack, or `{error}` on timeout or when offline. */
+/**
+ * Emits with an ack; resolves to the ack, or `{error}` on timeout or when offline.
+ * @param {string} event
+ * @param {object} payload
+ * @returns {Promise<any>} an `Answer` of the event's ack, typed where it is used
+ */
 async function request(event, payload, timeout = SEND_TIMEOUT_MS) {
   if (!state.socket?.connected) return { error: { code: "offline", message: "not connected" } };
   try {
@@ -299,24 +402,35 @@ async function request(event, payload, timeout = SEND_TIMEOUT_MS) {
 // ---------------------------------------------------------------------------------------------
 // Conversations and messages
 
-/** The record of a conversation, made on first sight. */
+/**
+ * The record of a conversation, made on first sight.
+ * @param {string} id
+ * @returns {Conv}
+ */
 function ensureConv(id) {
   let conv = state.convs.get(id);
   if (!conv) {
     conv = {
       id, peer: null, lastMessage: null, unreadCount: 0, muted: false, blockedByMe: false,
       blockedMe: false, updatedAt: "", messages: new Map(), loaded: false, hasMore: false,
-      loadingOlder: false, peerReadSeq: 0, myReadSeq: 0, typing: false, typingTimer: null,
+      loadingOlder: false, peerReadSeq: 0, myReadSeq: 0, typing: false, typingTimer: undefined,
     };
     state.convs.set(id, conv);
   }
   return conv;
 }
 
-const peerName = (conv) => conv.peer?.name ?? (conv.peer ? shortId(conv.peer.userId) : "…");
+/** The open conversation, if any. */
+const openConv = () => (state.openId === null ? undefined : state.convs.get(state.openId));
 
+const peerName = (/** @type {Conv} */ conv) => conv.peer?.name ?? (conv.peer ? shortId(conv.peer.userId) : "…");
+
+/**
+ * @param {Conv} conv
+ * @param {Array<{ userId: string, name: string | null, presence?: Presence }>} participants
+ */
 function setPeer(conv, participants) {
-  const p = participants.find((x) => x.userId !== state.me.userId);
+  const p = participants.find((x) => x.userId !== state.me?.userId);
   if (!p) return;
   conv.peer = { userId: p.userId, name: p.name ?? conv.peer?.name ?? null };
   if (p.presence) state.presence.set(p.userId, p.presence);
@@ -324,6 +438,7 @@ function setPeer(conv, participants) {
 
 async function loadChatList() {
   try {
+    /** @type {ChatList} */
     const list = await api("GET", "/conversations/chat-list?limit=100");
     if (!state.me) return;
     for (const item of list.items) {
@@ -338,10 +453,12 @@ async function loadChatList() {
     renderList();
     renderHeader();
   } catch (e) {
-    if (e.status !== 401) showError(`Could not load your chats: ${e.message}`);
+    const err = /** @type {ApiError} */ (e);
+    if (err.status !== 401) showError(`Could not load your chats: ${err.message}`);
   }
 }
 
+/** @param {Record<string, number> | undefined} counts conversationId → unread messages */
 function applyUnreadCounts(counts) {
   for (const [id, n] of Object.entries(counts ?? {})) ensureConv(id).unreadCount = n;
   renderList();
@@ -351,10 +468,15 @@ function applyUnreadCounts(counts) {
 function reloadEverything() {
   for (const conv of state.convs.values()) conv.loaded = false;
   loadChatList();
-  const open = state.convs.get(state.openId);
+  const open = openConv();
   if (open) loadLatest(open);
 }
 
+/**
+ * Keeps `m` as the conversation's last message if it is newer.
+ * @param {Conv} conv
+ * @param {Shown} m
+ */
 function noteLast(conv, m) {
   const cur = conv.lastMessage;
   if (!cur || (m.serverSequence ?? Infinity) >= (cur.serverSequence ?? 0) || cur.status === "pending") {
@@ -363,25 +485,29 @@ function noteLast(conv, m) {
   if (m.timestamp && m.timestamp > conv.updatedAt) conv.updatedAt = m.timestamp;
 }
 
-/** Merges a message (history, live, pending on resume or our own send) by messageId. */
+/**
+ * Merges a message (history, live, pending on resume or our own send) by messageId.
+ * @param {Message & Partial<MessageReceived>} m
+ */
 function merge(m) {
   const conv = ensureConv(m.conversationId);
   const old = conv.messages.get(m.messageId);
   const msg = old ? Object.assign(old, m, { status: m.serverSequence ? "delivered" : old.status }) : { ...m, status: m.status ?? "delivered" };
   conv.messages.set(m.messageId, msg);
-  if (m.senderId === state.me.userId && conv.peer && m.readBy?.includes(conv.peer.userId)) {
+  if (m.senderId === state.me?.userId && conv.peer && m.readBy?.includes(conv.peer.userId)) {
     conv.peerReadSeq = Math.max(conv.peerReadSeq, m.serverSequence);
   }
-  if (m.senderName && m.senderId !== state.me.userId && conv.peer?.userId === m.senderId) conv.peer.name = m.senderName;
+  if (m.senderName && m.senderId !== state.me?.userId && conv.peer?.userId === m.senderId) conv.peer.name = m.senderName;
   noteLast(conv, msg);
   return conv;
 }
 
+/** @param {MessageReceived} m */
 function received(m) {
   const known = state.convs.get(m.conversationId)?.peer;
   const conv = merge(m);
   if (!known) loadChatList(); // a conversation someone else started
-  if (m.senderId !== state.me.userId) {
+  if (m.senderId !== state.me?.userId) {
     conv.typing = false;
     renderTyping();
   }
@@ -392,10 +518,11 @@ function received(m) {
   renderList();
 }
 
+/** @param {MessageDelivered} d the send's ack, or `message:delivered` */
 function delivered(d) {
   const conv = state.convs.get(d.conversationId);
   const msg = conv?.messages.get(d.messageId);
-  if (!msg) return;
+  if (!conv || !msg) return;
   Object.assign(msg, { serverSequence: d.serverSequence, timestamp: d.persistedAt, status: "delivered", error: null });
   conv.blockedMe = false;
   noteLast(conv, msg);
@@ -403,7 +530,10 @@ function delivered(d) {
   renderList();
 }
 
-/** Messages of a conversation in order: by serverSequence, then not-yet-sent ones as typed. */
+/**
+ * Messages of a conversation in order: by serverSequence, then not-yet-sent ones as typed.
+ * @param {Conv} conv
+ */
 function ordered(conv) {
   return [...conv.messages.values()].sort((a, b) => {
     if (a.serverSequence && b.serverSequence) return a.serverSequence - b.serverSequence;
@@ -413,15 +543,18 @@ function ordered(conv) {
   });
 }
 
+/** @param {Conv} conv */
 async function loadLatest(conv) {
   $("history-status").textContent = "Loading…";
   try {
+    /** @type {HistoryPage} */
     const page = await api("GET", `/conversations/${conv.id}/messages?limit=${PAGE}`);
     for (const m of page.items) merge(m);
     conv.hasMore = page.hasMore;
     conv.loaded = true;
   } catch (e) {
-    if (e.status !== 401) showError(`Could not load the messages: ${e.message}`);
+    const err = /** @type {ApiError} */ (e);
+    if (err.status !== 401) showError(`Could not load the messages: ${err.message}`);
   }
   if (conv.id !== state.openId) return;
   renderMessages({ toBottom: true });
@@ -429,12 +562,16 @@ async function loadLatest(conv) {
   fillView(conv);
 }
 
-/** Pages back while the view has no scroll bar yet. */
+/**
+ * Pages back while the view has no scroll bar yet.
+ * @param {Conv} conv
+ */
 function fillView(conv) {
   const box = $("messages");
   if (conv.hasMore && box.scrollHeight <= box.clientHeight) loadOlder(conv);
 }
 
+/** @param {Conv} conv */
 async function loadOlder(conv) {
   if (conv.loadingOlder || !conv.hasMore) return;
   const first = ordered(conv).find((m) => m.serverSequence);
@@ -442,11 +579,13 @@ async function loadOlder(conv) {
   conv.loadingOlder = true;
   $("history-status").textContent = "Loading older messages…";
   try {
+    /** @type {HistoryPage} */
     const page = await api("GET", `/conversations/${conv.id}/messages?limit=${PAGE}&beforeSequence=${first.serverSequence}`);
     for (const m of page.items) merge(m);
     conv.hasMore = page.hasMore;
   } catch (e) {
-    if (e.status !== 401) showError(`Could not load older messages: ${e.message}`);
+    const err = /** @type {ApiError} */ (e);
+    if (err.status !== 401) showError(`Could not load older messages: ${err.message}`);
   } finally {
     conv.loadingOlder = false;
   }
@@ -455,6 +594,7 @@ async function loadOlder(conv) {
   fillView(conv);
 }
 
+/** @param {string} id */
 function openConversation(id) {
   stopTyping();
   state.openId = id;
@@ -470,13 +610,17 @@ function openConversation(id) {
   $("composer-input").focus();
 }
 
-/** Tells the server we have read up to the newest message of the peer (when the page is seen). */
+/**
+ * Tells the server we have read up to the newest message of the peer (when the page is seen).
+ * @param {Conv} conv
+ */
 async function markRead(conv) {
   if (document.visibilityState === "hidden" || conv.id !== state.openId) return;
-  const newest = ordered(conv).filter((m) => m.serverSequence && m.senderId !== state.me.userId).pop();
-  if (!newest || newest.serverSequence <= conv.myReadSeq) return;
+  const newest = ordered(conv).filter((m) => m.serverSequence && m.senderId !== state.me?.userId).pop();
+  if (!newest?.serverSequence || newest.serverSequence <= conv.myReadSeq) return;
   conv.myReadSeq = newest.serverSequence;
-  const ack = await request("message:read", { conversationId: conv.id, lastReadSequence: newest.serverSequence });
+  /** @type {Answer<ReadAck>} */
+  const ack = await request("message:read", /** @satisfies {MessageRead} */ ({ conversationId: conv.id, lastReadSequence: newest.serverSequence }));
   if (ack.error) {
     conv.myReadSeq = 0; // try again next time
     if (ack.error.code !== "offline") showError(describe(ack.error, conv));
@@ -486,23 +630,32 @@ async function markRead(conv) {
   renderList();
 }
 
+/** @param {string} participantId */
 async function startChat(participantId) {
   if (!UUID_RE.test(participantId)) return showError("That is not a user id (a UUID like 0190c7d2-…).");
-  if (participantId.toLowerCase() === state.me.userId.toLowerCase()) return showError("That is your own id: chat with someone else.");
+  if (participantId.toLowerCase() === state.me?.userId.toLowerCase()) return showError("That is your own id: chat with someone else.");
   try {
+    /** @type {Conversation} */
     const c = await api("POST", "/conversations/create/one-to-one", { participantId });
     const conv = ensureConv(c.conversationId);
     setPeer(conv, c.participants);
     if (!conv.updatedAt) conv.updatedAt = c.createdAt;
-    $("new-chat-id").value = "";
+    field("new-chat-id").value = "";
     openConversation(conv.id);
     loadChatList();
   } catch (e) {
-    if (e.status !== 401) showError(`Could not start the chat: ${e.message}`);
+    const err = /** @type {ApiError} */ (e);
+    if (err.status !== 401) showError(`Could not start the chat: ${err.message}`);
   }
 }
 
+/**
+ * @param {Conv} conv
+ * @param {string} content
+ */
 function send(conv, content) {
+  if (!state.me) return;
+  /** @type {Shown} */
   const msg = {
     messageId: uuid(), conversationId: conv.id, senderId: state.me.userId, senderName: state.me.name,
     content, timestamp: new Date().toISOString(), status: "pending", localOrder: ++state.localOrder,
@@ -514,13 +667,18 @@ function send(conv, content) {
   attempt(conv, msg);
 }
 
-/** Sends (or re-sends, with the same messageId: the server stores it once) a message. */
+/**
+ * Sends (or re-sends, with the same messageId: the server stores it once) a message.
+ * @param {Conv} conv
+ * @param {Shown} msg
+ */
 async function attempt(conv, msg) {
   Object.assign(msg, { status: "pending", error: null });
   if (conv.id === state.openId) renderMessages();
-  const ack = await request("message:send", {
+  /** @type {Answer<MessageDelivered>} */
+  const ack = await request("message:send", /** @satisfies {MessageSend} */ ({
     conversationId: conv.id, content: msg.content, messageId: msg.messageId, clientTimestamp: Date.now(),
-  });
+  }));
   if (ack.error) {
     Object.assign(msg, { status: "failed", error: ack.error });
     if (ack.error.code === "blocked") conv.blockedMe = ack.error.reason === "user_blocked";
@@ -532,9 +690,17 @@ async function attempt(conv, msg) {
   delivered(ack);
 }
 
+/**
+ * Blocks or unblocks, mutes or unmutes.
+ * @param {Conv} conv
+ * @param {string} on the event that sets `flag`
+ * @param {string} off the event that clears it
+ * @param {"muted" | "blockedByMe"} flag
+ */
 async function toggle(conv, on, off, flag) {
   const event = conv[flag] ? off : on;
   const payload = flag === "blockedByMe" ? { conversationId: conv.id, blockedUserId: conv.peer?.userId } : { conversationId: conv.id };
+  /** @type {Answer<BlockResult | MuteResult>} */
   const ack = await request(event, payload);
   if (ack.error) return showError(describe(ack.error, conv));
   conv[flag] = event === on;
@@ -544,14 +710,14 @@ async function toggle(conv, on, off, flag) {
 
 // Typing: typing:start while keys are pressed (refreshed every 2 s), typing:stop when idle or sent.
 function typed() {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   const t = state.typingOut;
-  if (!conv || !$("composer-input").value.trim()) return stopTyping();
+  if (!conv || !field("composer-input").value.trim()) return stopTyping();
   const now = Date.now();
   if (t.conversationId !== conv.id || now - t.lastStart > TYPING_REFRESH_MS) {
     t.conversationId = conv.id;
     t.lastStart = now;
-    request("typing:start", { conversationId: conv.id }); // refusals (block, quota) stay silent
+    request("typing:start", /** @satisfies {ConversationRef} */ ({ conversationId: conv.id })); // refusals (block, quota) stay silent
   }
   clearTimeout(t.idle);
   t.idle = setTimeout(stopTyping, TYPING_IDLE_MS);
@@ -561,7 +727,7 @@ function stopTyping() {
   const t = state.typingOut;
   clearTimeout(t.idle);
   if (!t.conversationId) return;
-  request("typing:stop", { conversationId: t.conversationId });
+  request("typing:stop", /** @satisfies {ConversationRef} */ ({ conversationId: t.conversationId }));
   t.conversationId = null;
   t.lastStart = 0;
 }
@@ -576,7 +742,7 @@ function clearIncomingTyping() {
 
 function renderList() {
   if (!state.me) return;
-  const convs = [...state.convs.values()].filter((c) => c.peer).sort((a, b) => (b.updatedAt > a.updatedAt ? 1 : b.updatedAt < a.updatedAt ? -1 : 0));
+  const convs = /** @type {Array<Conv & { peer: Peer }>} */ ([...state.convs.values()].filter((c) => c.peer)).sort((a, b) => (b.updatedAt > a.updatedAt ? 1 : b.updatedAt < a.updatedAt ? -1 : 0));
   const items = convs.map((conv) => {
     const presence = conv.blockedByMe || conv.blockedMe ? "offline" : state.presence.get(conv.peer.userId) ?? "offline";
     const name = el("span", { cls: "name", text: peerName(conv) });
@@ -587,7 +753,7 @@ function renderList() {
     const m = conv.lastMessage;
     const last = conv.typing
       ? el("span", { cls: "last typing", text: "typing…" })
-      : el("span", { cls: "last", text: m ? `${m.senderId === state.me.userId ? "You: " : ""}${m.content}` : "No messages yet" });
+      : el("span", { cls: "last", text: m ? `${m.senderId === state.me?.userId ? "You: " : ""}${m.content}` : "No messages yet" });
     const li = el("li", { cls: conv.id === state.openId ? "active" : "", attrs: { "data-conversation-id": conv.id } },
       el("span", { cls: `dot ${presence}`, attrs: { title: presence } }), name, badge, last);
     li.addEventListener("click", () => openConversation(conv.id));
@@ -600,7 +766,7 @@ function renderList() {
 }
 
 function renderHeader() {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (!conv) return;
   const presence = conv.blockedByMe || conv.blockedMe ? "offline" : (conv.peer && state.presence.get(conv.peer.userId)) ?? "offline";
   $("peer-name").textContent = peerName(conv);
@@ -608,7 +774,7 @@ function renderHeader() {
   $("peer-presence").title = presence;
   $("mute").textContent = conv.muted ? "Unmute" : "Mute";
   $("block").textContent = conv.blockedByMe ? "Unblock" : "Block";
-  $("block").disabled = !conv.peer;
+  /** @type {HTMLButtonElement} */ ($("block")).disabled = !conv.peer;
   const notice = conv.blockedByMe
     ? `You blocked ${peerName(conv)}: neither of you can send here until you unblock.`
     : conv.blockedMe ? `${peerName(conv)} has blocked you: your messages are not delivered.` : "";
@@ -617,13 +783,19 @@ function renderHeader() {
 }
 
 function renderTyping() {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   const on = Boolean(conv?.typing);
-  $("peer-typing").textContent = on ? `${peerName(conv)} is typing…` : "";
+  $("peer-typing").textContent = on ? `${peerName(/** @type {Conv} */ (conv))} is typing…` : "";
   $("peer-typing").hidden = !on;
   renderList();
 }
 
+/**
+ * How a message of ours stands: its `data-status` and its mark.
+ * @param {Conv} conv
+ * @param {Shown} m
+ * @returns {[string, string]}
+ */
 function statusOf(conv, m) {
   if (m.status === "failed") return ["failed", "failed"];
   if (!m.serverSequence) return ["pending", "sending…"];
@@ -631,14 +803,15 @@ function statusOf(conv, m) {
   return ["delivered", "✓"];
 }
 
+/** @param {{ toBottom?: boolean, keepPosition?: boolean }} [options] where to scroll */
 function renderMessages({ toBottom = false, keepPosition = false } = {}) {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (!conv) return;
   const box = $("messages");
   const fromBottom = box.scrollHeight - box.scrollTop;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
   const items = ordered(conv).map((m) => {
-    const mine = m.senderId === state.me.userId;
+    const mine = m.senderId === state.me?.userId;
     const meta = el("span", { cls: "meta" }, el("time", { text: time(m.timestamp), attrs: { datetime: m.timestamp ?? "" } }));
     if (mine) {
       const [status, label] = statusOf(conv, m);
@@ -666,59 +839,60 @@ function renderMessages({ toBottom = false, keepPosition = false } = {}) {
 
 $("dev-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  const name = $("dev-name").value.trim();
+  const name = field("dev-name").value.trim();
   if (name) devSignIn(name).catch((err) => showError(`Sign-in failed: ${err.message}`));
 });
 $("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  signIn($("token-input").value);
+  signIn(field("token-input").value);
 });
 $("error-close").addEventListener("click", () => { $("error").hidden = true; });
 $("sign-out").addEventListener("click", () => signOut());
 $("copy-id").addEventListener("click", async () => {
+  if (!state.me) return;
   try {
     await navigator.clipboard.writeText(state.me.userId);
     $("copy-id").textContent = "Copied!";
   } catch {
-    getSelection().selectAllChildren($("me-id")); // no clipboard access: select it instead
+    getSelection()?.selectAllChildren($("me-id")); // no clipboard access: select it instead
     $("copy-id").textContent = "Selected";
   }
   setTimeout(() => { $("copy-id").textContent = "Copy my id"; }, 1500);
 });
 $("new-chat").addEventListener("submit", (e) => {
   e.preventDefault();
-  startChat($("new-chat-id").value.trim());
+  startChat(field("new-chat-id").value.trim());
 });
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
-  const conv = state.convs.get(state.openId);
-  const content = $("composer-input").value.trim();
+  const conv = openConv();
+  const content = field("composer-input").value.trim();
   if (!conv || !content) return;
-  $("composer-input").value = "";
+  field("composer-input").value = "";
   stopTyping();
   send(conv, content);
 });
 $("composer-input").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
-    $("composer").requestSubmit();
+    /** @type {HTMLFormElement} */ ($("composer")).requestSubmit();
   }
 });
 $("composer-input").addEventListener("input", typed);
 $("messages").addEventListener("scroll", () => {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (conv?.loaded && $("messages").scrollTop < 80) loadOlder(conv);
 });
 $("mute").addEventListener("click", () => {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (conv) toggle(conv, "mute:conversation", "unmute:conversation", "muted");
 });
 $("block").addEventListener("click", () => {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (conv?.peer) toggle(conv, "block:user", "unblock:user", "blockedByMe");
 });
 document.addEventListener("visibilitychange", () => {
-  const conv = state.convs.get(state.openId);
+  const conv = openConv();
   if (conv) markRead(conv);
 });
 
