@@ -37,7 +37,7 @@ code: string,
  */
 message: string, 
 /**
- * The event that failed.
+ * The event that failed (as the client named it).
  */
 event: string, 
 /**
