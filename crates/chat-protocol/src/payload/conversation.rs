@@ -7,7 +7,8 @@ use chat_domain::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{payload::Message, time};
+use super::message::Message;
+use crate::time;
 
 /// The kind of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,10 +8,8 @@ use chat_domain::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{
-    payload::{MessageReceived, Presence},
-    time,
-};
+use super::{conversation::Presence, message::MessageReceived};
+use crate::time;
 
 /// `{conversationId: n}`.
 #[must_use]
