@@ -172,10 +172,13 @@
 //! ```
 
 pub mod block;
+pub mod change;
 pub mod conversation;
 pub mod error;
 pub mod events;
+pub mod group;
 pub mod ids;
+pub mod membership;
 pub mod message;
 pub mod mute;
 pub mod ordering;
