@@ -196,6 +196,7 @@ fn participant(user_id: UserId, joined_at: Timestamp) -> Participant {
     Participant {
         user_id,
         name: None,
+        role: chat_domain::group::Role::Member,
         joined_at,
         left_at: None,
         last_read_sequence: ServerSequence::ZERO,
@@ -218,6 +219,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         Conversation {
             id: chat,
             kind: ConversationKind::OneToOne,
+            title: None,
             created_at: now,
             last_sequence: ServerSequence::ZERO,
             participants: vec![participant(ada, now), participant(bob, now)],

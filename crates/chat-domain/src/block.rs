@@ -152,6 +152,7 @@ mod tests {
         Participant {
             user_id: user(n),
             name: None,
+            role: crate::group::Role::Member,
             joined_at: Timestamp::EPOCH,
             left_at: None,
             last_read_sequence: ServerSequence::ZERO,

@@ -4,6 +4,14 @@
 
 use std::fmt;
 
+use crate::{
+    conversation::ConversationKind,
+    group::{GroupTitle, Role},
+    ids::{ConversationId, UserId},
+    message::StoredMessage,
+    time::Timestamp,
+};
+
 /// The place of a change in its conversation's log. `ChangeSequence::ZERO` stands for "before
 /// the first change".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -91,6 +99,98 @@ impl ChangeKind {
     pub const fn is_about_a_message(self) -> bool {
         matches!(self, Self::Edit | Self::Delete | Self::Reaction)
     }
+}
+
+/// A change to a group's membership or description: what its live event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupEvent {
+    /// The conversation was created (its change 1) with its first members, the creator included.
+    Created {
+        /// One-to-one or group.
+        kind: ConversationKind,
+        /// The title (groups).
+        title: Option<GroupTitle>,
+        /// Who created it (`None` for one-to-ones created before the change log existed).
+        created_by: Option<UserId>,
+        /// The first members.
+        member_ids: Vec<UserId>,
+    },
+    /// The title changed.
+    Renamed {
+        /// The new title.
+        title: GroupTitle,
+        /// Who changed it.
+        by: UserId,
+    },
+    /// Members were added.
+    MembersAdded {
+        /// Who.
+        user_ids: Vec<UserId>,
+        /// By whom.
+        by: UserId,
+    },
+    /// A member was removed, or left (`by` = `user_id`).
+    MemberRemoved {
+        /// Who.
+        user_id: UserId,
+        /// By whom.
+        by: UserId,
+    },
+    /// A member's role changed.
+    RoleChanged {
+        /// Whose.
+        user_id: UserId,
+        /// The new role.
+        role: Role,
+        /// By whom.
+        by: UserId,
+    },
+}
+
+impl GroupEvent {
+    /// The kind of change it is.
+    #[must_use]
+    pub const fn kind(&self) -> ChangeKind {
+        match self {
+            Self::Created { .. } | Self::Renamed { .. } => ChangeKind::Conversation,
+            Self::MembersAdded { .. } | Self::MemberRemoved { .. } | Self::RoleChanged { .. } => {
+                ChangeKind::Member
+            }
+        }
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeBody {
+    /// A new message (as stored now: erasure is retroactive).
+    Message(StoredMessage),
+    /// A membership or description change.
+    Group(GroupEvent),
+}
+
+impl ChangeBody {
+    /// The kind of change it is.
+    #[must_use]
+    pub const fn kind(&self) -> ChangeKind {
+        match self {
+            Self::Message(_) => ChangeKind::Message,
+            Self::Group(event) => event.kind(),
+        }
+    }
+}
+
+/// One entry of a conversation's change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Where.
+    pub conversation_id: ConversationId,
+    /// Its place in the log.
+    pub sequence: ChangeSequence,
+    /// When it was committed.
+    pub at: Timestamp,
+    /// What it did.
+    pub body: ChangeBody,
 }
 
 #[cfg(test)]

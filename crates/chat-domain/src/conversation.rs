@@ -1,6 +1,7 @@
 //! Conversations and participants, and the active-participant rule.
 
 use crate::{
+    group::{GroupTitle, Role},
     ids::{ConversationId, UserId},
     message::StoredMessage,
     presence::PresenceStatus,
@@ -9,20 +10,31 @@ use crate::{
     user::DisplayName,
 };
 
-/// The kind of a conversation. Only one-to-one for now; groups come later.
+/// The kind of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationKind {
     /// Two participants.
     OneToOne,
+    /// A titled group with roles (contract section 7).
+    Group,
 }
 
 impl ConversationKind {
-    /// The wire and storage name (`one_to_one`).
+    /// The wire and storage name (`one_to_one`, `group`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::OneToOne => "one_to_one",
+            Self::Group => "group",
         }
+    }
+
+    /// The kind named `raw` (storage), if any.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::OneToOne, Self::Group]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
     }
 }
 
@@ -72,7 +84,9 @@ pub struct Participant {
     pub user_id: UserId,
     /// Display name, when known.
     pub name: Option<DisplayName>,
-    /// When they joined.
+    /// Their role (both sides of a one-to-one are members).
+    pub role: Role,
+    /// When their current (or last) membership began.
     pub joined_at: Timestamp,
     /// When they left; `None` while active.
     pub left_at: Option<Timestamp>,
@@ -97,6 +111,8 @@ pub struct Conversation {
     pub id: ConversationId,
     /// What kind.
     pub kind: ConversationKind,
+    /// A group's title (`None` for a one-to-one).
+    pub title: Option<GroupTitle>,
     /// When it was created.
     pub created_at: Timestamp,
     /// The newest server sequence assigned in it.
@@ -211,6 +227,7 @@ mod tests {
         Participant {
             user_id: user(n),
             name: None,
+            role: crate::group::Role::Member,
             joined_at: Timestamp::EPOCH,
             left_at: left.then_some(Timestamp::from_millis(5)),
             last_read_sequence: ServerSequence::ZERO,

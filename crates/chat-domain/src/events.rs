@@ -3,6 +3,8 @@
 
 use crate::{
     block::Block,
+    change::{Change, ChangeSequence},
+    conversation::Conversation,
     ids::{ConversationId, DeviceId, SocketId, UserId},
     message::StoredMessage,
     mute::Mute,
@@ -105,5 +107,25 @@ pub enum ServerEvent {
     ConversationUnmuted {
         /// Which.
         conversation_id: ConversationId,
+    },
+    /// A membership or description change of a group, to its room: `member:added`,
+    /// `member:removed`, `member:role_changed` or `conversation:updated`.
+    GroupChanged(Change),
+    /// `conversation:joined`, to a user who became a member (a new conversation's first members
+    /// included).
+    ConversationJoined {
+        /// The conversation as it is now.
+        conversation: Conversation,
+        /// The change that made them a member.
+        change: ChangeSequence,
+    },
+    /// `conversation:left`, to a user who was removed or left.
+    ConversationLeft {
+        /// Which.
+        conversation_id: ConversationId,
+        /// Who removed them (themselves when leaving).
+        removed_by: UserId,
+        /// The change that removed them.
+        change: ChangeSequence,
     },
 }

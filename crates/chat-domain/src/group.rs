@@ -5,6 +5,32 @@ use crate::{ids::UserId, time::Timestamp};
 /// Longest group title, in characters.
 pub const MAX_TITLE_CHARS: usize = 100;
 
+/// The group settings (`CHAT_MAX_GROUP_MEMBERS`, `CHAT_GROUP_BROADCAST_MAX_MEMBERS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupPolicy {
+    /// The largest group, owner included.
+    pub max_members: usize,
+    /// Above this size, presence and read receipts are not broadcast in the group.
+    pub broadcast_max_members: usize,
+}
+
+impl Default for GroupPolicy {
+    fn default() -> Self {
+        Self {
+            max_members: 1_000,
+            broadcast_max_members: 50,
+        }
+    }
+}
+
+impl GroupPolicy {
+    /// Whether a conversation of `members` members gets presence and read-receipt broadcasts.
+    #[must_use]
+    pub const fn broadcasts_to(&self, members: usize) -> bool {
+        members <= self.broadcast_max_members
+    }
+}
+
 /// A member's role. A group has exactly one owner; both sides of a one-to-one are members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

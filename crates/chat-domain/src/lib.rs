@@ -133,6 +133,7 @@
 //! let member = |user_id| Participant {
 //!     user_id,
 //!     name: None,
+//!     role: chat_domain::group::Role::Member,
 //!     joined_at: now,
 //!     left_at: None,
 //!     last_read_sequence: ServerSequence::ZERO,
@@ -141,6 +142,7 @@
 //! let conversation = Conversation {
 //!     id,
 //!     kind: ConversationKind::OneToOne,
+//!     title: None,
 //!     created_at: now,
 //!     last_sequence: ServerSequence::ZERO,
 //!     participants: vec![member(ada), member(bob)],

@@ -16,10 +16,13 @@ use uuid::Uuid;
 
 use crate::{
     block::Block,
-    conversation::{ChatListPage, Conversation, Created, OneToOnePair},
+    change::{Change, ChangeSequence, GroupEvent},
+    conversation::{ChatListPage, Conversation, Created, OneToOnePair, Participant},
     error::RepoError,
     events::{Audience, ServerEvent},
+    group::GroupTitle,
     ids::{ConversationId, DeviceId, MessageId, SocketId, UserId},
+    membership::Windows,
     message::{AppendOutcome, NewMessage, StoredMessage},
     mute::Mute,
     paging::{HistoryQuery, PageLimit},
@@ -604,4 +607,141 @@ pub trait Clock: Send + Sync {
 pub trait IdGenerator: Send + Sync {
     /// A fresh UUID (v7 in production, time-ordered).
     fn new_uuid(&self) -> Uuid;
+}
+
+/// A group to create (contract 7.1): the creator becomes its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    /// Its id.
+    pub id: ConversationId,
+    /// Who creates it (the owner).
+    pub creator: UserId,
+    /// Its title.
+    pub title: GroupTitle,
+    /// The other first members (the creator and repeats already left out).
+    pub members: Vec<UserId>,
+    /// The creator's idempotency key.
+    pub request_id: Option<Uuid>,
+    /// When.
+    pub now: Timestamp,
+}
+
+/// A group as its membership rules see it, read at one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupState {
+    /// The conversation with everyone who ever joined (roles, names, `left_at`).
+    pub conversation: Conversation,
+    /// The version it was read at (membership changes move it, as they move what a send checks).
+    pub version: ContextVersion,
+    /// Its newest change.
+    pub last_change: ChangeSequence,
+}
+
+/// The result of membership changes conditioned on a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupApplied {
+    /// Committed, in order, each with its change sequence.
+    Done(Vec<Change>),
+    /// The group changed since it was read: nothing was stored. Read it again, check again.
+    StaleContext,
+}
+
+/// A page of a group's current members, owner first, then by `joined_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberPage {
+    /// The members on this page (names and roles; presence is the service's).
+    pub items: Vec<Participant>,
+    /// How many members the group has.
+    pub total: u64,
+}
+
+/// A page of the change log, as one member may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePage {
+    /// Ascending by change sequence.
+    pub items: Vec<Change>,
+    /// Whether more changes the member may see follow.
+    pub has_more: bool,
+    /// The newest change the member may know of (the end of their last window once removed).
+    pub last_change: ChangeSequence,
+}
+
+/// Groups: creation, membership and the change log of every conversation.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait GroupRepository: Send + Sync {
+    /// Creates a group: the conversation (kind group, its title), a user row for every member
+    /// not seen before, the creator as owner and the others as members (each with a window
+    /// opening at the start), and change 1 (`GroupEvent::Created`), in one transaction. When the
+    /// creator already created a group with `request_id`, returns that one, `Created::Existing`.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn insert_group(&self, group: NewGroup) -> Result<(Conversation, Created), RepoError>;
+
+    /// The group `creator` created with `request_id`, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn find_group_by_request(
+        &self,
+        creator: UserId,
+        request_id: Uuid,
+    ) -> Result<Option<Conversation>, RepoError>;
+
+    /// The conversation (of any kind) with everyone who ever joined it, at one version; `None`
+    /// when it does not exist.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn fetch_group_state(&self, id: ConversationId) -> Result<Option<GroupState>, RepoError>;
+
+    /// Commits `events` in order if the conversation is still at `expected`: each gets the next
+    /// change sequence; added members get a user row if new, a participant row (re)activated
+    /// with role member, `joined_at` = `now` and a read marker at the newest message, and a
+    /// window opening at their change; removed members are marked left and their window
+    /// closes at their change; roles and the title are set; the version moves; a group left by
+    /// its last member is closed. Nothing is committed when the version moved
+    /// (`GroupApplied::StaleContext`).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn apply_group_events(
+        &self,
+        id: ConversationId,
+        expected: ContextVersion,
+        events: Vec<GroupEvent>,
+        now: Timestamp,
+    ) -> Result<GroupApplied, RepoError>;
+
+    /// A page of the current members, owner first, then by `joined_at` (then id).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn list_members(
+        &self,
+        id: ConversationId,
+        limit: PageLimit,
+        offset: u64,
+    ) -> Result<MemberPage, RepoError>;
+
+    /// `user`'s membership windows in the conversation, oldest first (none: never a member).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn fetch_windows(&self, id: ConversationId, user: UserId) -> Result<Windows, RepoError>;
+
+    /// Up to `limit` changes after `after` that `user` may see (inside their windows; one about
+    /// a message only if that message is inside them too), ascending; messages as stored now
+    /// (erasure is retroactive).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Internal` only.
+    async fn list_changes(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        after: ChangeSequence,
+        limit: PageLimit,
+    ) -> Result<ChangePage, RepoError>;
 }

@@ -22,6 +22,9 @@ pub enum RateLimitedAction {
     Block,
     /// Mute and unmute.
     Mute,
+    /// Group creation, member changes, role and title changes (leaving and `requestId`
+    /// replays excepted).
+    GroupAdmin,
 }
 
 impl RateLimitedAction {
@@ -34,6 +37,7 @@ impl RateLimitedAction {
             Self::Typing => "typing",
             Self::Block => "block",
             Self::Mute => "mute",
+            Self::GroupAdmin => "group_admin",
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct RateLimitPolicy {
     pub block: Quota,
     /// mute/unmute, default 5/min.
     pub mute: Quota,
+    /// group administration, default 30/min.
+    pub group_admin: Quota,
 }
 
 impl Default for RateLimitPolicy {
@@ -81,6 +87,7 @@ impl Default for RateLimitPolicy {
             typing: Quota::per_minute(30),
             block: Quota::per_minute(5),
             mute: Quota::per_minute(5),
+            group_admin: Quota::per_minute(30),
         }
     }
 }
@@ -95,6 +102,7 @@ impl RateLimitPolicy {
             RateLimitedAction::Typing => self.typing,
             RateLimitedAction::Block => self.block,
             RateLimitedAction::Mute => self.mute,
+            RateLimitedAction::GroupAdmin => self.group_admin,
         }
     }
 }

@@ -129,10 +129,7 @@ pub(crate) fn display_name(name: Option<String>) -> Result<Option<DisplayName>, 
 
 /// The stored conversation kind.
 pub(crate) fn kind(raw: &str) -> Result<ConversationKind, RepoError> {
-    match raw {
-        "one_to_one" => Ok(ConversationKind::OneToOne),
-        _ => Err(corrupt("conversation kind")),
-    }
+    ConversationKind::parse(raw).ok_or_else(|| corrupt("conversation kind"))
 }
 
 pub(crate) fn message(r: MessageRow) -> Result<StoredMessage, RepoError> {
@@ -159,6 +156,7 @@ pub(crate) fn participant(r: ParticipantRow) -> Result<Participant, RepoError> {
     Ok(Participant {
         user_id: UserId::new(p.user_id),
         name: display_name(r.name)?,
+        role: chat_domain::group::Role::Member,
         joined_at: from_datetime(p.joined_at)?,
         left_at: opt_instant(p.left_at)?,
         last_read_sequence: to_seq(p.last_read_sequence)?,
@@ -174,6 +172,7 @@ pub(crate) fn conversation(
     Ok(Conversation {
         id: ConversationId::new(row.id),
         kind: kind(&row.kind)?,
+        title: None,
         created_at: from_datetime(row.created_at)?,
         last_sequence: to_seq(row.last_sequence)?,
         participants: all(participants, participant)?,

@@ -96,6 +96,7 @@ mod tests {
             conversation: Conversation {
                 id,
                 kind: ConversationKind::OneToOne,
+                title: None,
                 created_at: Timestamp::EPOCH,
                 last_sequence: ServerSequence::ZERO,
                 participants: Vec::new(),

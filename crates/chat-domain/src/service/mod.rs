@@ -12,6 +12,7 @@
 mod block;
 mod context_cache;
 mod conversation;
+mod group;
 mod messaging;
 mod mute;
 mod presence;
@@ -29,6 +30,7 @@ pub use self::{
         ChatList, ChatListItem, ConversationService, CreateConversationError, HistoryError,
         HistoryMessage, HistoryView, read_by,
     },
+    group::{CreateGroup, GroupError, GroupService, MemberList, MemberView, MembersAdded},
     messaging::{MessagingService, SendMessage, SendMessageError},
     mute::{MuteError, MuteService},
     presence::{PresenceService, PresenceUpdateError},
@@ -43,6 +45,7 @@ use crate::{
     conversation::{Conversation, ensure_active_participant},
     error::RepoError,
     events::{Audience, ServerEvent},
+    group::GroupPolicy,
     ids::{ConversationId, UserId},
     message::ContentPolicy,
     ports::{
@@ -100,6 +103,8 @@ pub struct Policies {
     pub rate: RateLimitPolicy,
     /// Typing timings.
     pub typing: TypingPolicy,
+    /// Group sizes (`CHAT_MAX_GROUP_MEMBERS`, `CHAT_GROUP_BROADCAST_MAX_MEMBERS`).
+    pub groups: GroupPolicy,
     /// Resume window after a disconnect (`CHAT_RESUME_WINDOW_SECS`), in milliseconds.
     pub resume_window: ResumeWindow,
     /// How far before a disconnect resume goes back without `lastSequences`.

@@ -2,6 +2,7 @@
 
 use chat_domain::{
     ConversationKind, PresenceStatus,
+    group::Role,
     service::{self, HistoryMessage, HistoryView, read_by},
 };
 use serde::Serialize;
@@ -18,12 +19,39 @@ use crate::time;
 pub enum ConversationType {
     /// Two participants.
     OneToOne,
+    /// A titled group with roles.
+    Group,
 }
 
 impl From<ConversationKind> for ConversationType {
     fn from(kind: ConversationKind) -> Self {
         match kind {
             ConversationKind::OneToOne => Self::OneToOne,
+            ConversationKind::Group => Self::Group,
+        }
+    }
+}
+
+/// A member's role: exactly one `owner` per group; both sides of a one-to-one are `member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub enum MemberRole {
+    /// Manages the group, admins included.
+    Owner,
+    /// Manages members and the title.
+    Admin,
+    /// Sends and reads.
+    Member,
+}
+
+impl From<Role> for MemberRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => Self::Owner,
+            Role::Admin => Self::Admin,
+            Role::Member => Self::Member,
         }
     }
 }
@@ -39,6 +67,8 @@ pub struct Participant {
     /// Display name, `null` when unknown.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub name: Option<String>,
+    /// Their role.
+    pub role: MemberRole,
     /// When they joined.
     #[cfg_attr(
         feature = "openapi",
@@ -58,7 +88,12 @@ pub struct Conversation {
     /// What kind.
     #[serde(rename = "type")]
     pub kind: ConversationType,
-    /// Its active participants.
+    /// A group's title; `null` for a one-to-one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub title: Option<String>,
+    /// How many members it has now.
+    pub member_count: u32,
+    /// Its active participants (a group's members, owner first).
     pub participants: Vec<Participant>,
     /// When it was created.
     #[cfg_attr(
@@ -70,19 +105,26 @@ pub struct Conversation {
 
 impl From<&chat_domain::Conversation> for Conversation {
     fn from(c: &chat_domain::Conversation) -> Self {
+        let mut participants: Vec<Participant> = c
+            .participants
+            .iter()
+            .filter(|p| p.is_active())
+            .map(|p| Participant {
+                user_id: p.user_id.get(),
+                name: p.name.as_ref().map(|n| n.as_str().to_owned()),
+                role: p.role.into(),
+                joined_at: time::format(p.joined_at),
+            })
+            .collect();
+        if c.kind == ConversationKind::Group {
+            participants.sort_by_key(|p| p.role != MemberRole::Owner);
+        }
         Self {
             conversation_id: c.id.get(),
             kind: c.kind.into(),
-            participants: c
-                .participants
-                .iter()
-                .filter(|p| p.is_active())
-                .map(|p| Participant {
-                    user_id: p.user_id.get(),
-                    name: p.name.as_ref().map(|n| n.as_str().to_owned()),
-                    joined_at: time::format(p.joined_at),
-                })
-                .collect(),
+            title: c.title.as_ref().map(|t| t.as_str().to_owned()),
+            member_count: u32::try_from(participants.len()).unwrap_or(u32::MAX),
+            participants,
             created_at: time::format(c.created_at),
         }
     }

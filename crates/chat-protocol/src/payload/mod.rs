@@ -10,7 +10,7 @@ pub use self::{
     actions::{BlockEntry, BlockResult, MuteChange, MuteEntry, MuteResult},
     conversation::{
         ChatList, ChatListItem, ChatListParticipant, Conversation, ConversationType, History,
-        Participant, Presence,
+        MemberRole, Participant, Presence,
     },
     message::{DeliveryStatus, Message, MessageDelivered, MessageReceived},
     read::{ReadAck, ReadReceiptReceived, UnreadCountUpdated},

@@ -122,6 +122,7 @@ impl ConversationRepository for FakeConversationRepository {
             Participant {
                 user_id,
                 name: None,
+                role: chat_domain::group::Role::Member,
                 joined_at: now,
                 left_at: None,
                 last_read_sequence: ServerSequence::ZERO,
@@ -131,6 +132,7 @@ impl ConversationRepository for FakeConversationRepository {
         let conversation = Conversation {
             id: new_id,
             kind: ConversationKind::OneToOne,
+            title: None,
             created_at: now,
             last_sequence: ServerSequence::ZERO,
             participants: participants.to_vec(),

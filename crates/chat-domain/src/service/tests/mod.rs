@@ -7,6 +7,7 @@
 
 mod block;
 mod conversation;
+mod group;
 mod messaging;
 mod mute;
 mod presence;
@@ -87,6 +88,7 @@ fn participant(n: u128) -> Participant {
     Participant {
         user_id: user(n),
         name: None,
+        role: crate::group::Role::Member,
         joined_at: Timestamp::EPOCH,
         left_at: None,
         last_read_sequence: ServerSequence::ZERO,
@@ -99,6 +101,7 @@ fn conversation(id: ConversationId, participants: Vec<Participant>) -> Conversat
     Conversation {
         id,
         kind: ConversationKind::OneToOne,
+        title: None,
         created_at: Timestamp::EPOCH,
         last_sequence: ServerSequence::ZERO,
         participants,
