@@ -8,6 +8,7 @@ use chat_auth::{AuthConfig, HsTokenIssuer, JwtAlgorithm, JwtTokenVerifier, Verif
 use chat_domain::ports::{PresenceStore, RateLimiter, SessionStore};
 use chat_domain::{
     ContentPolicy,
+    group::GroupPolicy,
     ports::Clock,
     rate_limit::{Quota, RateLimitPolicy},
     service::{Policies, Ports, ResumeMargin, ResumeWindow, Services},
@@ -126,7 +127,10 @@ fn policies(settings: &Settings) -> Policies {
             typing: Quota::per_minute(r.typing),
             block: Quota::per_minute(r.block),
             mute: Quota::per_minute(r.mute),
+            // Groups are not served yet (issue 15): their settings come with their routes.
+            group_admin: RateLimitPolicy::default().group_admin,
         },
+        groups: GroupPolicy::default(),
         typing: TypingPolicy {
             timeout_ms: i64::try_from(settings.typing_timeout.as_millis()).unwrap_or(i64::MAX),
             throttle_ms: 1_000,

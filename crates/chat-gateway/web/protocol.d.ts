@@ -470,7 +470,7 @@ mutedAt: string,
  */
 mutedUntil: string | null, };
 
-export type ConversationType = "one_to_one";
+export type ConversationType = "one_to_one" | "group";
 
 export type Participant = { 
 /**
@@ -481,6 +481,10 @@ userId: string,
  * Display name, `null` when unknown.
  */
 name: string | null, 
+/**
+ * Their role.
+ */
+role: MemberRole, 
 /**
  * When they joined.
  */
@@ -496,7 +500,15 @@ conversationId: string,
  */
 type: ConversationType, 
 /**
- * Its active participants.
+ * A group's title; `null` for a one-to-one.
+ */
+title: string | null, 
+/**
+ * How many members it has now.
+ */
+memberCount: number, 
+/**
+ * Its active participants (a group's members, owner first).
  */
 participants: Array<Participant>, 
 /**
@@ -720,4 +732,218 @@ userId: string,
  * When the new token expires.
  */
 expiresAt: string, };
+
+export type MemberRole = "owner" | "admin" | "member";
+
+export type ConversationJoined = { 
+/**
+ * The conversation as it is now.
+ */
+conversation: Conversation, 
+/**
+ * The change that made you a member.
+ */
+changeSequence: number, };
+
+export type ConversationLeft = { 
+/**
+ * Where.
+ */
+conversationId: string, 
+/**
+ * Who removed you (yourself when leaving).
+ */
+removedBy: string, 
+/**
+ * The change that removed you.
+ */
+changeSequence: number, };
+
+export type MemberAdded = { 
+/**
+ * Where.
+ */
+conversationId: string, 
+/**
+ * Who joined.
+ */
+userIds: Array<string>, 
+/**
+ * Who added them.
+ */
+addedBy: string, 
+/**
+ * This change.
+ */
+changeSequence: number, };
+
+export type MemberRemoved = { 
+/**
+ * Where.
+ */
+conversationId: string, 
+/**
+ * Who left.
+ */
+userId: string, 
+/**
+ * Who removed them.
+ */
+removedBy: string, 
+/**
+ * This change.
+ */
+changeSequence: number, };
+
+export type MemberRoleChanged = { 
+/**
+ * Where.
+ */
+conversationId: string, 
+/**
+ * Whose role.
+ */
+userId: string, 
+/**
+ * The new role.
+ */
+role: MemberRole, 
+/**
+ * Who changed it (the one who left, when ownership passed on).
+ */
+changedBy: string, 
+/**
+ * This change.
+ */
+changeSequence: number, };
+
+export type ConversationUpdated = { 
+/**
+ * Where.
+ */
+conversationId: string, 
+/**
+ * The new title.
+ */
+title: string, 
+/**
+ * Who changed it.
+ */
+updatedBy: string, 
+/**
+ * This change.
+ */
+changeSequence: number, };
+
+export type ConversationCreated = { 
+/**
+ * Which.
+ */
+conversationId: string, 
+/**
+ * What kind.
+ */
+type: ConversationType, 
+/**
+ * A group's title; `null` for a one-to-one.
+ */
+title: string | null, 
+/**
+ * Who created it (`null` for one-to-ones older than the change log).
+ */
+createdBy: string | null, 
+/**
+ * The first members, the creator included.
+ */
+memberIds: Array<string>, };
+
+export type ChangeData = MessageReceived | ConversationCreated | ConversationUpdated | MemberAdded | MemberRemoved | MemberRoleChanged;
+
+export type ChangeKindName = "message" | "edit" | "delete" | "reaction" | "member" | "conversation";
+
+export type ChangeItem = { 
+/**
+ * The conversation (in `pendingChanges` only).
+ */
+conversationId?: string, 
+/**
+ * Its place in the conversation's log.
+ */
+changeSequence: number, 
+/**
+ * What changed.
+ */
+kind: ChangeKindName, 
+/**
+ * When it was committed.
+ */
+at: string, 
+/**
+ * The payload of that change's live event.
+ */
+data: ChangeData, };
+
+export type Changes = { 
+/**
+ * Ascending by `changeSequence`; the numbering may jump (changes outside your windows).
+ */
+items: Array<ChangeItem>, 
+/**
+ * Whether more follow.
+ */
+hasMore: boolean, 
+/**
+ * The newest change you may know of (the end of your last window once removed).
+ */
+lastChangeSequence: number, };
+
+export type Member = { 
+/**
+ * Who.
+ */
+userId: string, 
+/**
+ * Display name, `null` when unknown.
+ */
+name: string | null, 
+/**
+ * Their role.
+ */
+role: MemberRole, 
+/**
+ * When their current membership began.
+ */
+joinedAt: string, 
+/**
+ * Their presence (at any group size).
+ */
+presence: Presence, };
+
+export type MemberPage = { 
+/**
+ * Owner first, then by `joinedAt`.
+ */
+items: Array<Member>, 
+/**
+ * How many members the conversation has.
+ */
+total: number, 
+/**
+ * The page size used.
+ */
+limit: number, 
+/**
+ * The offset used.
+ */
+offset: number, };
+
+export type MembersAddedAnswer = { 
+/**
+ * Who was added.
+ */
+added: Array<string>, 
+/**
+ * Who already was a member.
+ */
+alreadyMembers: Array<string>, };
 

@@ -16,9 +16,10 @@ use crate::{
         MuteConversation, PresenceUpdate, SocketPing,
     },
     payload::{
-        AuthAck, BlockEntry, BlockResult, Connected, MessageDelivered, MessageReceived, MuteChange,
-        MuteResult, Pong, PresenceAck, PresenceChanged, ReadAck, ReadReceiptReceived, Reconnected,
-        TypingAck, TypingIndicator, UnreadCountUpdated,
+        AuthAck, BlockEntry, BlockResult, Connected, ConversationJoined, ConversationLeft,
+        ConversationUpdated, MemberAdded, MemberRemoved, MemberRoleChanged, MessageDelivered,
+        MessageReceived, MuteChange, MuteResult, Pong, PresenceAck, PresenceChanged, ReadAck,
+        ReadReceiptReceived, Reconnected, TypingAck, TypingIndicator, UnreadCountUpdated,
     },
 };
 
@@ -263,6 +264,36 @@ pub fn document() -> Value {
             outbound::UNREAD_COUNT_UPDATED,
             "Your unread count of a conversation changed.",
             s.of::<UnreadCountUpdated>(),
+        ),
+        (
+            outbound::CONVERSATION_JOINED,
+            "You became a member of a conversation (every device of yours).",
+            s.of::<ConversationJoined>(),
+        ),
+        (
+            outbound::CONVERSATION_LEFT,
+            "You were removed from a conversation, or left it (every device of yours).",
+            s.of::<ConversationLeft>(),
+        ),
+        (
+            outbound::MEMBER_ADDED,
+            "Members were added to a group you are in.",
+            s.of::<MemberAdded>(),
+        ),
+        (
+            outbound::MEMBER_REMOVED,
+            "A member was removed from a group you are in, or left it.",
+            s.of::<MemberRemoved>(),
+        ),
+        (
+            outbound::MEMBER_ROLE_CHANGED,
+            "A member's role changed in a group you are in.",
+            s.of::<MemberRoleChanged>(),
+        ),
+        (
+            outbound::CONVERSATION_UPDATED,
+            "A group you are in was renamed.",
+            s.of::<ConversationUpdated>(),
         ),
         (
             outbound::SOCKET_PONG,

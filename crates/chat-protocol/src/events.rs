@@ -58,6 +58,18 @@ pub mod outbound {
     pub const UNREAD_COUNT_UPDATED: &str = "unread_count:updated";
     /// The answer to `socket:ping`.
     pub const SOCKET_PONG: &str = "socket:pong";
+    /// You became a member of a conversation (to the user).
+    pub const CONVERSATION_JOINED: &str = "conversation:joined";
+    /// You were removed from a conversation, or left it (to the user).
+    pub const CONVERSATION_LEFT: &str = "conversation:left";
+    /// Members were added (to the conversation).
+    pub const MEMBER_ADDED: &str = "member:added";
+    /// A member was removed or left (to the conversation).
+    pub const MEMBER_REMOVED: &str = "member:removed";
+    /// A member's role changed (to the conversation).
+    pub const MEMBER_ROLE_CHANGED: &str = "member:role_changed";
+    /// A group's title changed (to the conversation).
+    pub const CONVERSATION_UPDATED: &str = "conversation:updated";
 
     /// `error:{code}`, the event of every failure.
     #[must_use]

@@ -72,6 +72,21 @@ pub fn declarations() -> String {
         payload::PresenceChanged,
         payload::Pong,
         payload::AuthAck,
+        payload::MemberRole,
+        payload::ConversationJoined,
+        payload::ConversationLeft,
+        payload::MemberAdded,
+        payload::MemberRemoved,
+        payload::MemberRoleChanged,
+        payload::ConversationUpdated,
+        payload::ConversationCreated,
+        payload::ChangeData,
+        payload::ChangeKindName,
+        payload::ChangeItem,
+        payload::Changes,
+        payload::Member,
+        payload::MemberPage,
+        payload::MembersAddedAnswer,
     );
     out
 }

@@ -11,8 +11,8 @@ use chat_domain::{
 use chat_protocol::{
     events::outbound,
     payload::{
-        BlockEntry, MessageReceived, MuteChange, PresenceChanged, ReadReceiptReceived,
-        TypingIndicator, UnreadCountUpdated,
+        BlockEntry, ChangeData, ConversationJoined, ConversationLeft, MessageReceived, MuteChange,
+        PresenceChanged, ReadReceiptReceived, TypingIndicator, UnreadCountUpdated,
     },
 };
 use serde::Serialize;
@@ -148,6 +148,32 @@ impl<A: Adapter> Server for SocketIo<A> {
             ServerEvent::ConversationUnmuted { conversation_id } => {
                 let out = MuteChange::new(*conversation_id, None);
                 emit(op, outbound::CONVERSATION_UNMUTED, &out).await
+            }
+            ServerEvent::GroupChanged(change) => {
+                let out = ChangeData::of(change);
+                // Change 1 has no live event: its members hear `conversation:joined`.
+                match out.live_event() {
+                    Some(name) => emit(op, name, &out).await,
+                    None => Ok(()),
+                }
+            }
+            ServerEvent::ConversationJoined {
+                conversation,
+                change,
+            } => {
+                let out = ConversationJoined {
+                    conversation: conversation.into(),
+                    change_sequence: change.get(),
+                };
+                emit(op, outbound::CONVERSATION_JOINED, &out).await
+            }
+            ServerEvent::ConversationLeft {
+                conversation_id,
+                removed_by,
+                change,
+            } => {
+                let out = ConversationLeft::new(*conversation_id, *removed_by, *change);
+                emit(op, outbound::CONVERSATION_LEFT, &out).await
             }
         }
     }

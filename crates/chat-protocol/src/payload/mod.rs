@@ -2,6 +2,7 @@
 
 mod actions;
 mod conversation;
+mod group;
 mod message;
 mod read;
 mod session;
@@ -11,6 +12,11 @@ pub use self::{
     conversation::{
         ChatList, ChatListItem, ChatListParticipant, Conversation, ConversationType, History,
         MemberRole, Participant, Presence,
+    },
+    group::{
+        ChangeData, ChangeItem, ChangeKindName, Changes, ConversationCreated, ConversationJoined,
+        ConversationLeft, ConversationUpdated, Member, MemberAdded, MemberPage, MemberRemoved,
+        MemberRoleChanged, MembersAddedAnswer,
     },
     message::{DeliveryStatus, Message, MessageDelivered, MessageReceived},
     read::{ReadAck, ReadReceiptReceived, UnreadCountUpdated},
