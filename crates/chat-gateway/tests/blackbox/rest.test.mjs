@@ -37,14 +37,17 @@ test("create one-to-one: 201 then 200 (from either side), Conversation shape; ba
   const r = await rest("POST", "/conversations/create/one-to-one", { token: a.token, body: { participantId: b.id } });
   assert.equal(r.status, 201);
   assert.match(r.headers.get("content-type"), /^application\/json/);
-  assert.deepEqual(keys(r.body), ["conversationId", "createdAt", "participants", "type"]);
+  assert.deepEqual(keys(r.body), ["conversationId", "createdAt", "memberCount", "participants", "title", "type"]);
   assert.equal(r.body.type, "one_to_one");
+  assert.equal(r.body.title, null);
+  assert.equal(r.body.memberCount, 2);
   assert.match(r.body.createdAt, ISO_MS);
   const parts = [...r.body.participants].sort((x, y) => x.userId.localeCompare(y.userId));
   const want = [{ userId: a.id, name: a.name }, { userId: b.id, name: b.name }].sort((x, y) => x.userId.localeCompare(y.userId));
   assert.equal(parts.length, 2);
   parts.forEach((pp, i) => {
-    assert.deepEqual(keys(pp), ["joinedAt", "name", "userId"]);
+    assert.deepEqual(keys(pp), ["joinedAt", "name", "role", "userId"]);
+    assert.equal(pp.role, "member");
     assert.equal(pp.userId, want[i].userId);
     assert.equal(pp.name, want[i].name);
     assert.match(pp.joinedAt, ISO_MS);

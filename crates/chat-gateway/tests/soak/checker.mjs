@@ -10,7 +10,8 @@
 //     sent: [{ messageId, content, clientSequence }],        // in send order
 //     acks: { messageId: [serverSequence…] },                 // every success ack received
 //     refused: [{ messageId, code }],                         // permanent failure acks
-//     got: { messageId: "live" | "pending" | "rest" },        // how the message first reached it
+//     got: { messageId: "live" | "pending" | "rest" | "hint" }, // how it first reached it
+//                                                            // (hint: fetched after sync:hint)
 //     sessions: [{ gen, greeting, greetedAt, lastSequences, pending: [seq…], hasMore,
 //                  disconnectedAt, reason, cause }],           // for diagnosis only
 //   }],
@@ -18,6 +19,8 @@
 //   readMarkers: { userId: { conversationId: seq } },  // the highest read target the user sent
 //   history: { conversationId: [Message] },            // REST, ascending
 //   chatList: { userId: { conversationId: unreadCount } },
+//   slow: [{ device, messageId, ms, answer, … }],      // chaos mode: answers slower than 3 s
+//   recoveries: [{ fault, ms }], recoveryMs,           // chaos mode: first success after a heal
 // }
 
 /** The checks, in report order: [name, what a non-zero count means]. */
@@ -33,6 +36,8 @@ export const CHECKS = [
   ["unacked", "messages never acknowledged by the end"],
   ["refused", "sends refused for good (conflict, validation, …)"],
   ["readByMismatch", "history readBy that disagrees with the read markers"],
+  ["slowAnswers", "sends answered slower than 3 s (or never) by a node no fault stopped"],
+  ["slowRecovery", "faults after which no send succeeded within 5 s"],
 ];
 
 const MAX_EXAMPLES = 8;
@@ -123,7 +128,7 @@ export function check(input) {
     for (const m of input.history[d.conversationId] ?? []) {
       if (own.has(m.messageId)) continue;
       const via = d.got?.[m.messageId];
-      if (via === "live" || via === "pending") continue;
+      if (via === "live" || via === "pending" || via === "hint") continue;
       if (via === "rest") { info.coveredByRestAfterHasMore += 1; continue; }
       const why = diagnoseMiss(input, d, m, sent.get(m.messageId));
       const drop = (why.before ?? why.session)?.cause?.split(":")[0] ?? "no drop";
@@ -149,6 +154,11 @@ export function check(input) {
         if (want !== has) fail("readByMismatch", { userId: u, conversationId: c.conversationId, serverSequence: m.serverSequence, readMarker: marker, readBy: m.readBy });
       }
     }
+  }
+  // chaos mode: every answer within 3 s, every recovery within 5 s
+  for (const x of input.slow ?? []) fail("slowAnswers", x);
+  for (const r of input.recoveries ?? []) {
+    if (r.ms === null || r.ms > (input.recoveryMs ?? 5000)) fail("slowRecovery", r);
   }
   return { checks: out, info };
 }
@@ -233,6 +243,8 @@ export function selfTest(log = console.log) {
     ["ackMismatch", "an ack with another sequence than stored", (x) => { x.devices[0].acks["A1-0"] = [1, 3]; }],
     ["unacked", "a message never acked", (x) => { delete x.devices[1].acks["A2-2"]; }],
     ["refused", "a send refused with conflict", (x) => { x.devices[3].refused.push({ messageId: "B2-0", code: "conflict" }); }],
+    ["slowAnswers", "a send answered after 4 s", (x) => { x.slow = [{ device: "A1", messageId: "A1-0", ms: 4000, answer: "unavailable" }]; }],
+    ["slowRecovery", "no success within 5 s of a heal", (x) => { x.recoveries = [{ fault: "postgres-kill", ms: 7000 }]; }],
     ["readByMismatch", "readBy missing a reader", (x) => { const m = x.history.c1.find((y) => y.senderId === "ua"); m.readBy = []; }],
   ];
   for (const [name, what, mutate] of faults) {

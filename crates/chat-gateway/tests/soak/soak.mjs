@@ -27,6 +27,7 @@
 //                 [--read-probability 0.15] [--last-sequences-probability 0.5]
 //                 [--stall-ms 1500] [--ack-timeout-ms 3000] [--deadline-ms 120000]
 //                 [--kinds ack,down,up,stall,client] [--report out.json] [--allow check,…]
+//                 [--chaos] [--interval-ms 0] [--slow-ms 3000]
 //   node soak.mjs --self-test          the checker against synthetic histories with faults
 //   node soak.mjs --check out.json     the checker again over a report's recorded input
 //
@@ -35,6 +36,18 @@
 // CHAT_SECRET as in the black-box suite. Devices are spread over the URLs round-robin.
 // `--allow` names checks that are printed but do not fail the run (for working on a fix while
 // the others stay enforced); CI sets none.
+//
+// `--chaos` (the chaos suite, tests/chaos.rs): a harness breaks the gateway's dependencies and
+// nodes while the load runs, and says so on this script's stdin, one line each:
+// `fault <name> <node indexes, comma-separated, or ->` when a fault begins, `heal <name>` when
+// it is repaired, `end` when the last fault is over (the run waits for it before checking).
+// In this mode a device also behaves as a client that must not hang: an answer slower than
+// `--slow-ms` (or none) on a connection that stays up, to a node no fault stopped, counts in
+// `slowAnswers`, and the device moves on to the next gateway; a connect error moves it too;
+// `sync:hint` makes it fetch history after what it has (what it gets counts as received, `hint`);
+// the first acknowledged send after each `heal` must come within 5 s (`slowRecovery`).
+// `--interval-ms` paces each device (a pause after each acknowledged message) so that the load
+// lasts through the faults.
 import { createHmac, randomUUID, createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -79,6 +92,10 @@ function options(argv) {
     ackTimeoutMs: num("ack-timeout-ms", 3000),
     deadlineMs: num("deadline-ms", 120000),
     settleMs: num("settle-ms", 3000),
+    chaos: get("chaos", "false") === "true",
+    intervalMs: num("interval-ms", 0),
+    slowMs: num("slow-ms", 3000),
+    recoveryMs: num("recovery-ms", 5000),
     report: get("report", undefined),
     // drop kinds to use (default all): ack, down, up, stall, client
     kinds: String(get("kinds", "")).split(",").map((x) => x.trim()).filter(Boolean),
@@ -170,12 +187,13 @@ async function until(pred, ms, step = 20) {
 // A device
 
 class Device {
-  constructor(run, idx, user, conversationId, proxy) {
+  constructor(run, idx, user, conversationId, proxies) {
     this.run = run;
     this.idx = idx;
     this.user = user;
     this.conversationId = conversationId;
-    this.proxy = proxy;
+    this.proxies = proxies;
+    this.node = idx % proxies.length;
     this.deviceId = randomUUID();
     this.key = `p${user.pair}/${user.side}/d${idx % 2 + 1}`;
     const M = run.o.perDevice;
@@ -198,6 +216,15 @@ class Device {
     this.seen = new Set();
     this.contig = 0;
     this.top = 0;
+  }
+
+  get proxy() {
+    return this.proxies[this.node];
+  }
+
+  /** Chaos mode: the next connection goes to the next gateway (this one did not answer). */
+  moveOn() {
+    if (this.run.o.chaos) this.node = (this.node + 1) % this.proxies.length;
   }
 
   get session() {
@@ -225,7 +252,7 @@ class Device {
       lastSequences = { [this.conversationId]: this.contig };
       auth.lastSequences = lastSequences;
     }
-    const session = { gen, startedAt: run.now(), lastSequences };
+    const session = { gen, startedAt: run.now(), lastSequences, node: this.node };
     this.sessions.push(session);
     const socket = run.io(this.proxy.url, {
       auth, query: { soakDevice: String(this.idx) }, transports: ["websocket"],
@@ -233,6 +260,7 @@ class Device {
     });
     this.socket = socket;
     socket.on("message:received", (m) => this.received(m, "live"));
+    socket.on("sync:hint", (h) => this.hinted(h, gen));
     const greet = (name) => async (hello) => {
       if (this.gen !== gen) return;
       session.greeting = name;
@@ -261,6 +289,7 @@ class Device {
       session.error = err.message;
       session.disconnectedAt = run.now();
       socket.close();
+      this.moveOn();
       this.reconnectLater(gen, 200);
     });
     socket.on("disconnect", (reason) => {
@@ -293,6 +322,30 @@ class Device {
       if (m.serverSequence <= after) continue;
       if (!this.got[m.messageId]) { this.got[m.messageId] = "rest"; run.stats.restPaged += 1; }
       this.markSeen(m.serverSequence);
+    }
+  }
+
+  /**
+   * `sync:hint`: the node may have missed broadcasts; fetch history after what this device has
+   * up to the head it names. Retries while the database is away (a hint is not sent twice).
+   */
+  async hinted(hint, gen) {
+    const { run } = this;
+    run.stats.syncHints += 1;
+    const head = hint?.lastSequences?.[this.conversationId];
+    if (typeof head !== "number" || head <= this.contig) return;
+    const end = Date.now() + 15000;
+    while (Date.now() < end && this.gen === gen) {
+      const page = await rest(run.restUrl, "GET", `/conversations/${this.conversationId}/messages?afterSequence=${this.contig}&limit=200`, this.user.token).catch(() => null);
+      if (page) {
+        for (const m of page.items) {
+          if (m.serverSequence > head) break;
+          if (!this.got[m.messageId]) { this.got[m.messageId] = "hint"; run.stats.hintFetched += 1; }
+          this.markSeen(m.serverSequence);
+        }
+        return;
+      }
+      await sleep(250);
     }
   }
 
@@ -351,6 +404,8 @@ class Device {
   emit(m) {
     const { run } = this;
     const gen = this.gen;
+    const node = this.node;
+    const startedAt = run.now();
     this.inflight.set(m.messageId, gen);
     m.attempts += 1;
     run.stats.attempts += 1;
@@ -359,7 +414,9 @@ class Device {
       conversationId: this.conversationId, content: m.content, messageId: m.messageId,
       clientSequence: m.clientSequence, clientTimestamp: Date.now(),
     };
-    this.socket.timeout(run.o.ackTimeoutMs).emit("message:send", payload, (err, ack) => {
+    const timeout = run.o.chaos ? run.o.slowMs + 1000 : run.o.ackTimeoutMs;
+    this.socket.timeout(timeout).emit("message:send", payload, (err, ack) => {
+      if (run.o.chaos) this.timed(m, gen, node, startedAt, err ? "none" : ack?.error?.code ?? "ok");
       if (err) {
         // no ack in time on a live connection: send the same messageId again
         if (this.gen === gen && this.greeted && !m.acked) {
@@ -371,6 +428,23 @@ class Device {
       }
       this.acked(m, ack, gen);
     });
+  }
+
+  /** Chaos mode: an answer slower than `slowMs` (or none) to a node no fault stopped is a failure. */
+  timed(m, gen, node, startedAt, answer) {
+    const { run } = this;
+    const ms = run.now() - startedAt;
+    if (answer === "ok" && run.healedAt !== undefined && startedAt >= run.healedAt && run.recovered === undefined) {
+      run.recovered = run.now() - run.healedAt;
+    }
+    if (ms <= run.o.slowMs) return;
+    if (this.gen !== gen || !this.greeted || run.nodeFaulted(node, startedAt)) { run.stats.slowExcused += 1; return; }
+    run.slow.push({ device: this.key, messageId: m.messageId, node, at: startedAt, ms, answer, faults: run.activeFaults(startedAt) });
+    if (answer === "none") {
+      // a client that gets no answer gives up on this connection and tries another gateway
+      this.moveOn();
+      this.socket.disconnect();
+    }
   }
 
   acked(m, ack, gen) {
@@ -398,7 +472,8 @@ class Device {
       run.onAck();
     }
     if (this.gen === gen) this.inflight.delete(m.messageId);
-    this.pump();
+    if (run.o.intervalMs > 0) setTimeout(() => this.pump(), run.o.intervalMs);
+    else this.pump();
   }
 }
 
@@ -430,7 +505,12 @@ class Run {
       dropsPlanned: 0, drops: 0, dropsByKind: {}, disconnects: 0, reconnects: 0, connectErrors: 0,
       resumes: 0, resumesWithLastSequences: 0, reconnectsNotResumed: 0, pendingMessages: 0, hasMore: 0,
       restPaged: 0, holesFilled: 0, receivedTwice: 0, foreignMessages: 0, readsSent: 0, readsAcked: 0, readErrors: {},
+      syncHints: 0, hintFetched: 0, slowExcused: 0,
     };
+    this.slow = [];
+    this.faults = [];
+    this.recoveries = [];
+    this.ended = !o.chaos;
     this.ackedTotal = 0;
     this.sending = false;
     this.closing = false;
@@ -442,6 +522,42 @@ class Run {
 
   count(map, key) {
     map[key] = (map[key] ?? 0) + 1;
+  }
+
+  /** Whether a fault that stops or kills `node` overlapped the time since `from`. */
+  nodeFaulted(node, from) {
+    return this.faults.some((f) => f.nodes.includes(node) && (f.to === undefined || f.to >= from));
+  }
+
+  activeFaults(from) {
+    return this.faults.filter((f) => f.to === undefined || f.to >= from).map((f) => f.name);
+  }
+
+  /** A line from the chaos harness (see the top of this file). */
+  control(line) {
+    const [what, name, nodes] = line.trim().split(/\s+/);
+    if (what === "fault") {
+      this.closeRecovery();
+      this.faults.push({ name, from: this.now(), nodes: !nodes || nodes === "-" ? [] : nodes.split(",").map(Number) });
+      console.log(`soak: fault ${name} at ${this.now()} ms`);
+    } else if (what === "heal") {
+      for (const f of this.faults) if (f.name === name && f.to === undefined) f.to = this.now();
+      this.closeRecovery();
+      this.healedAt = this.now();
+      this.healed = name;
+      this.recovered = undefined;
+      console.log(`soak: healed ${name} at ${this.now()} ms`);
+    } else if (what === "end") {
+      this.closeRecovery();
+      this.ended = true;
+    }
+  }
+
+  /** Records how long the first success after the last heal took (or that none came). */
+  closeRecovery() {
+    if (this.healedAt === undefined) return;
+    this.recoveries.push({ fault: this.healed, healedAt: this.healedAt, ms: this.recovered ?? null, within: this.now() - this.healedAt });
+    this.healedAt = undefined;
   }
 
   observe(id) {
@@ -537,7 +653,7 @@ async function soak(o) {
     for (const u of [a, b]) {
       for (let k = 0; k < 2; k++) {
         const idx = devices.length;
-        devices.push(new Device(run, idx, u, conv.conversationId, proxies[idx % proxies.length]));
+        devices.push(new Device(run, idx, u, conv.conversationId, proxies));
       }
     }
   }
@@ -550,10 +666,26 @@ async function soak(o) {
   // everyone online, then everyone sends
   for (const d of devices) d.connect();
   if (!(await until(() => devices.every((d) => d.greeted), 20000))) throw new Error("devices did not connect");
+  if (o.chaos) {
+    let buffered = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => {
+      buffered += chunk;
+      let nl;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        run.control(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    process.stdin.on("end", () => { run.ended = true; });
+  }
   const started = Date.now();
+  console.log("soak: sending");
   run.sending = true;
   for (const d of devices) d.pump();
   const allAcked = await until(() => devices.every((d) => d.finished()), o.deadlineMs, 50);
+  if (!(await until(() => run.ended, o.deadlineMs, 50))) console.log("soak: the chaos harness never said `end`");
+  if (o.chaos) process.stdin.pause();
   const sendingMs = Date.now() - started;
   if (!allAcked) console.log(`soak: deadline (${o.deadlineMs} ms) passed with ${total - run.stats.acked} messages unacked`);
 
@@ -605,6 +737,9 @@ async function soak(o) {
     readMarkers: Object.fromEntries(conversations.flatMap((c) => c.userIds.map((u) => [u, { [c.conversationId]: run.readMarkers[u] ?? 0 }]))),
     history,
     chatList,
+    slow: run.slow,
+    recoveries: o.chaos ? run.recoveries : [],
+    recoveryMs: o.recoveryMs,
   };
   const result = check(input);
   const s = run.stats;
@@ -616,6 +751,9 @@ async function soak(o) {
     reconnectsNotResumed: s.reconnectsNotResumed, connectErrors: s.connectErrors, pendingMessages: s.pendingMessages,
     hasMore: s.hasMore, restPaged: s.restPaged, holesFilled: s.holesFilled, receivedTwice: s.receivedTwice, foreignMessages: s.foreignMessages,
     readsSent: s.readsSent, readsAcked: s.readsAcked, readErrors: s.readErrors,
+    syncHints: s.syncHints, hintFetched: s.hintFetched, slowExcused: s.slowExcused,
+    faults: run.faults.map((f) => `${f.name}@${f.from}-${f.to ?? "?"}${f.nodes.length ? ` nodes ${f.nodes}` : ""}`).join(" "),
+    recoveries: run.recoveries.map((r) => `${r.fault} ${r.ms ?? "none"} ms`).join(", "),
     stored: Object.values(history).reduce((n, h) => n + h.length, 0), sendingMs, totalMs: run.now(), schedule: digest,
   };
   console.log("soak figures:");

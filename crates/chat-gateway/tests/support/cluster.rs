@@ -21,6 +21,13 @@ impl Node {
     pub fn pid(&self) -> u32 {
         self.child.id().expect("the node is running")
     }
+
+    /// Waits for the process to end (after a signal), at most `within`.
+    pub async fn exited(&mut self, within: Duration) -> bool {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .is_ok()
+    }
 }
 
 /// Gateways on one database and one Redis key prefix, each on its own port.
@@ -28,6 +35,11 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     base: String,
     database: String,
+    /// What a node is started with: database URL, Redis URL, key prefix, extra variables.
+    url: String,
+    redis: String,
+    prefix: String,
+    env: Vec<(String, String)>,
 }
 
 /// The shared dependencies, when `CHAT_TEST_DATABASE_URL` and `CHAT_TEST_REDIS_URL` are set.
@@ -48,7 +60,13 @@ impl Cluster {
     /// Like [`Self::start`], on the Redis at `redis`.
     pub async fn start_on(n: usize, redis: &str, env: &[(&str, &str)]) -> Option<Self> {
         let (base, _) = production_urls()?;
-        let redis = redis.to_owned();
+        Some(Self::start_at(n, &base, redis, env).await)
+    }
+
+    /// Like [`Self::start`], on a fresh database of the PostgreSQL server `base` (a URL with a
+    /// database name) and the Redis at `redis`.
+    pub async fn start_at(n: usize, base: &str, redis: &str, env: &[(&str, &str)]) -> Self {
+        let base = base.to_owned();
         let database = format!("chat_mn_{}", uuid::Uuid::new_v4().simple());
         super::admin(&base, &format!("CREATE DATABASE {database}")).await;
         let url = match base.rfind('/') {
@@ -60,12 +78,41 @@ impl Cluster {
             nodes: Vec::new(),
             base,
             database,
+            url,
+            redis: redis.to_owned(),
+            prefix,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         for _ in 0..n {
-            let node = spawn(&url, &redis, &prefix, env).await;
+            let node = cluster.spawn("127.0.0.1:0").await;
             cluster.nodes.push(node);
         }
-        Some(cluster)
+        cluster
+    }
+
+    async fn spawn(&self, bind: &str) -> Node {
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        env.push(("CHAT_BIND", bind));
+        spawn(&self.url, &self.redis, &self.prefix, &env).await
+    }
+
+    /// Starts node `i` again on its port, once its process has ended (killed or stopped).
+    pub async fn restart(&mut self, i: usize) {
+        let bind = self.nodes[i].url.trim_start_matches("http://").to_owned();
+        let _ = self.nodes[i].exited(Duration::from_secs(30)).await;
+        self.nodes[i] = self.spawn(&bind).await;
+    }
+
+    /// The URL of the cluster's database.
+    pub fn database_url(&self) -> &str {
+        &self.url
     }
 
     /// The nodes' base URLs, comma-separated.

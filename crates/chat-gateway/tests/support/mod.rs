@@ -13,6 +13,7 @@ use chat_gateway::{App, Settings, config::Sources};
 use tokio::{process::Command, sync::oneshot, task::JoinHandle};
 
 pub mod cluster;
+pub mod faults;
 
 /// The HS256 secret every test token is signed with.
 pub const SECRET: &str = "blackbox-secret-0123456789";
