@@ -232,6 +232,9 @@ async fn scenario(fault: &str, seed: u64, form: Form) -> bool {
             "--deadline-ms",
             "120000",
         ])
+        // The contract bounds the wait for a missing clientSequence at 5 s: a fault longer than
+        // that may commit a later message of a device first. The count is printed, not failed.
+        .args(["--allow", "deviceOrder"])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soak"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -71,6 +71,7 @@ pub fn router(state: HttpState, config: &HttpConfig) -> Router {
         .layer(from_fn(move |req, next| {
             middleware::limit_declared_length(max_body_bytes, req, next)
         }))
+        .layer(from_fn(middleware::answer_within_deadline))
         .layer(from_fn(middleware::record_metrics))
         .with_state(state)
 }

@@ -10,6 +10,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use chat_protocol::{ANSWER_DEADLINE, Failure, past_deadline};
+
 use crate::error::ApiError;
 
 /// `404 not_found` for a path no route matches.
@@ -35,6 +37,31 @@ pub(crate) async fn limit_declared_length(max_bytes: usize, req: Request, next: 
         return ApiError::payload_too_large().into_response();
     }
     next.run(req).await
+}
+
+/// Answers `503 unavailable` once a request's work has run for [`ANSWER_DEADLINE`] (contract
+/// 4.6), whatever it waits for. The work runs in its own task and is not cancelled: a commit
+/// already under way completes with all its events, and a retry of it is answered as a replay.
+pub(crate) async fn answer_within_deadline(req: Request, next: Next) -> Response {
+    let work = tokio::spawn(next.run(req));
+    match tokio::time::timeout(ANSWER_DEADLINE, work).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panicked)) => {
+            tracing::error!(error = %panicked, "a request handler panicked");
+            ApiError::from(Failure::new(
+                chat_protocol::ErrorCode::Failed,
+                "internal error",
+            ))
+            .into_response()
+        }
+        Err(_) => {
+            tracing::warn!(
+                deadline_ms = ANSWER_DEADLINE.as_millis(),
+                "a request outlived its deadline: answered unavailable"
+            );
+            ApiError::from(past_deadline()).into_response()
+        }
+    }
 }
 
 /// The `method` label: the methods the API and CORS use by name, every other (any token a

@@ -28,6 +28,18 @@ pub mod asyncapi;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 
+/// How long an inbound adapter lets a request's work run before it answers `unavailable`
+/// (contract 4.6: "`unavailable` within 3 s of the request"; the rest of the 3 s is margin for
+/// the queue in front of the handler and the way back to the client). The work is not
+/// cancelled: it finishes, or fails by its own timeouts, in the background.
+pub const ANSWER_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2_500);
+
+/// The failure of a request whose work outlived [`ANSWER_DEADLINE`].
+#[must_use]
+pub fn past_deadline() -> Failure {
+    Failure::unavailable("the service did not answer in time; try again")
+}
+
 pub use crate::{
     classify::HandshakeRefusal,
     error::{

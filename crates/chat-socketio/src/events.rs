@@ -5,12 +5,13 @@ use std::{sync::Arc, time::Instant};
 
 use chat_domain::service::{MarkRead, RefreshError, TypingKey, UnblockOutcome};
 use chat_protocol::{
-    Failure, FailureContext,
+    ANSWER_DEADLINE, ErrorCode, Failure, FailureContext,
     events::{inbound, outbound},
     inbound::{
         AuthRefresh, BlockUser, ConversationRef, MessageRead, MuteConversation, PresenceUpdate,
         SocketPing,
     },
+    past_deadline,
     payload::{AuthAck, BlockResult, MuteResult, Pong, PresenceAck, ReadAck, TypingAck},
     time,
 };
@@ -90,7 +91,7 @@ fn on<A, T, R, F, Fut>(s: &SocketRef<A>, event: &'static str, body: Body, run: F
 where
     A: Adapter,
     T: DeserializeOwned + Send + 'static,
-    R: Serialize,
+    R: Serialize + Send + 'static,
     F: FnOnce(Cx<A>, T) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<R, Failure>> + Send + 'static,
 {
@@ -114,12 +115,34 @@ where
                 me,
             };
             let result = match payload.and_then(chat_protocol::inbound::parse::<T>) {
-                Ok(input) => run(cx, input).await,
+                Ok(input) => within_deadline(run(cx, input)).await,
                 Err(failure) => Err(failure),
             };
             answer(&socket, ack, event, &context, result, started, clock.now());
         },
     );
+}
+
+/// Runs `work` in its own task and waits for it at most [`ANSWER_DEADLINE`]; past that the
+/// client hears `unavailable` (contract 4.6) while the work finishes, or fails by its own
+/// timeouts, in the background: an effect is never left half done by a cancellation.
+async fn within_deadline<R: Send + 'static>(
+    work: impl Future<Output = Result<R, Failure>> + Send + 'static,
+) -> Result<R, Failure> {
+    match tokio::time::timeout(ANSWER_DEADLINE, tokio::spawn(work)).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panicked)) => {
+            tracing::error!(error = %panicked, "an event handler panicked");
+            Err(Failure::new(ErrorCode::Failed, "internal error"))
+        }
+        Err(_) => {
+            tracing::warn!(
+                deadline_ms = ANSWER_DEADLINE.as_millis(),
+                "an event outlived its deadline: answered unavailable"
+            );
+            Err(past_deadline())
+        }
+    }
 }
 
 async fn read<A: Adapter>(cx: Cx<A>, p: MessageRead) -> Result<ReadAck, Failure> {

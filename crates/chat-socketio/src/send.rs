@@ -23,9 +23,10 @@ use socketioxide::{
 use tokio::sync::mpsc;
 
 use chat_protocol::{
-    Failure, FailureContext,
+    ANSWER_DEADLINE, Failure, FailureContext,
     events::{inbound::MESSAGE_SEND, outbound},
     inbound::{self, MessageSend, SendFields},
+    past_deadline,
     payload::MessageDelivered,
 };
 
@@ -215,15 +216,39 @@ impl<A: Adapter> SendActor<A> {
             client_sequence: fields.client_sequence,
             client_timestamp: fields.client_timestamp,
         };
-        let result = self.state.services.messaging.send(cmd).await;
-        if let Ok(delivery) = &result
-            && !delivery.duplicate
-        {
-            metrics::message_persisted();
-        }
-        let result = result
-            .map(|d| MessageDelivered::from(&d))
-            .map_err(Failure::from);
+        // The answer is due within the deadline of the job's arrival (contract 4.6): a job that
+        // waited it out behind slower ones is refused without trying, and a send still running
+        // at the deadline is dropped. A drop cannot half-commit: the commit is the writer's,
+        // which finishes it or not; a retry of the same messageId is then a replay that
+        // broadcasts again. (Unlike other events, a send is not left running in the
+        // background: the next send of this socket must not overtake it.)
+        let budget = ANSWER_DEADLINE.saturating_sub(job.received.elapsed());
+        let sent = if budget.is_zero() {
+            None
+        } else {
+            tokio::time::timeout(budget, self.state.services.messaging.send(cmd))
+                .await
+                .ok()
+        };
+        let result = match sent {
+            Some(result) => {
+                if let Ok(delivery) = &result
+                    && !delivery.duplicate
+                {
+                    metrics::message_persisted();
+                }
+                result
+                    .map(|d| MessageDelivered::from(&d))
+                    .map_err(Failure::from)
+            }
+            None => {
+                tracing::warn!(
+                    deadline_ms = ANSWER_DEADLINE.as_millis(),
+                    "a send outlived its deadline: answered unavailable"
+                );
+                Err(past_deadline())
+            }
+        };
         if let Ok(delivered) = &result {
             // To this socket only, which this task holds: no room emit (with Redis rooms that
             // would be a round trip through Redis per message).
