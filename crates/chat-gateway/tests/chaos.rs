@@ -14,6 +14,10 @@
 //! | `node-kill` | node 1 SIGKILLed, started again on its port after 2 s |
 //! | `node-term` | node 1 SIGTERMed (graceful drain), started again on its port |
 //! | `node-pause` | node 1 SIGSTOPped for the hold, then SIGCONT (its clients moved on) |
+//! | `plain-clients` | no fault: every device a plain socket.io-client that never sends `lastSequences`, with more drops |
+//!
+//! In every scenario half of the devices are plain clients that never send `lastSequences`,
+//! not even after their own goodbye.
 //!
 //! The checker (`tests/soak/checker.mjs`) counts what must be zero: acknowledged messages lost,
 //! stored twice, sequence gaps, messages that reached a device neither live, nor in
@@ -65,6 +69,7 @@ const FAULTS: &[&str] = &[
     "node-kill",
     "node-term",
     "node-pause",
+    "plain-clients",
 ];
 
 /// How long a fault lasts and how long the load runs around it.
@@ -201,6 +206,7 @@ async fn inflict(rig: &mut Rig, fault: &str, hold: Duration, stdin: &mut ChildSt
             signal(pid, "CONT").await;
             say(stdin, "heal node-pause").await;
         }
+        "plain-clients" => sleep(hold).await,
         other => panic!("unknown fault {other}"),
     }
 }
@@ -224,14 +230,12 @@ async fn scenario(fault: &str, seed: u64, form: Form) -> bool {
         ])
         .args(["--per-device", &per_device.to_string()])
         .args(["--interval-ms", &form.interval_ms.to_string()])
-        .args([
-            "--drops",
-            "4",
-            "--stall-ms",
-            "1200",
-            "--deadline-ms",
-            "120000",
-        ])
+        .args(if fault == "plain-clients" {
+            ["--plain", "1", "--drops", "16"]
+        } else {
+            ["--plain", "0.5", "--drops", "4"]
+        })
+        .args(["--stall-ms", "1200", "--deadline-ms", "120000"])
         // The contract bounds the wait for a missing clientSequence at 5 s: a fault longer than
         // that may commit a later message of a device first. The count is printed, not failed.
         .args(["--allow", "deviceOrder"])

@@ -27,7 +27,7 @@
 //                 [--read-probability 0.15] [--last-sequences-probability 0.5]
 //                 [--stall-ms 1500] [--ack-timeout-ms 3000] [--deadline-ms 120000]
 //                 [--kinds ack,down,up,stall,client] [--report out.json] [--allow check,…]
-//                 [--chaos] [--interval-ms 0] [--slow-ms 3000]
+//                 [--chaos] [--interval-ms 0] [--slow-ms 3000] [--plain 0]
 //   node soak.mjs --self-test          the checker against synthetic histories with faults
 //   node soak.mjs --check out.json     the checker again over a report's recorded input
 //
@@ -88,6 +88,9 @@ function options(argv) {
     window: num("window", 3),
     readProbability: num("read-probability", 0.15),
     lastSequencesProbability: num("last-sequences-probability", 0.5),
+    // the share of devices that never send lastSequences, not even after their own goodbye
+    // (what a plain socket.io-client does)
+    plain: num("plain", 0),
     stallMs: num("stall-ms", 1500),
     ackTimeoutMs: num("ack-timeout-ms", 3000),
     deadlineMs: num("deadline-ms", 120000),
@@ -194,6 +197,7 @@ class Device {
     this.conversationId = conversationId;
     this.proxies = proxies;
     this.node = idx % proxies.length;
+    this.plain = run.rand("plain", idx) < run.o.plain;
     this.deviceId = randomUUID();
     this.key = `p${user.pair}/${user.side}/d${idx % 2 + 1}`;
     const M = run.o.perDevice;
@@ -248,7 +252,7 @@ class Device {
     let lastSequences = null;
     const goodbye = this.saidGoodbye;
     this.saidGoodbye = false;
-    if (gen > 1 && (goodbye || run.rand("lastSequences", this.idx, gen) < run.o.lastSequencesProbability)) {
+    if (gen > 1 && !this.plain && (goodbye || run.rand("lastSequences", this.idx, gen) < run.o.lastSequencesProbability)) {
       lastSequences = { [this.conversationId]: this.contig };
       auth.lastSequences = lastSequences;
     }
