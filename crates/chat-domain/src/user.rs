@@ -22,7 +22,29 @@ pub enum NewDisplayNameError {
     ControlCharacter,
 }
 
-/// A user's display name: trimmed, 1..=100 characters, no control characters.
+/// Whether `c` is an invisible formatting character a name could use to look like another one:
+/// the bidirectional overrides, embeddings, isolates and marks (U+202E turns "Ada" into "adA"),
+/// zero-width spaces and joiners of words, the soft hyphen, the byte-order mark. Zero-width
+/// (non-)joiners (U+200C, U+200D) stay: emoji sequences and several scripts need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// A user's display name: trimmed, 1..=100 characters, no control characters, invisible
+/// formatting characters (bidirectional controls and the like) removed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DisplayName(String);
 
@@ -32,7 +54,8 @@ impl DisplayName {
     /// # Errors
     /// [`NewDisplayNameError`] naming the broken rule.
     pub fn new(raw: &str) -> Result<Self, NewDisplayNameError> {
-        let name = raw.trim();
+        let visible: String = raw.chars().filter(|c| !is_invisible_format(*c)).collect();
+        let name = visible.trim();
         if name.is_empty() {
             return Err(NewDisplayNameError::Empty);
         }
@@ -71,7 +94,16 @@ mod tests {
 
     #[test]
     fn display_names_are_trimmed_and_validated() {
-        let cases: [(&str, Result<&str, NewDisplayNameError>); 6] = [
+        let cases: [(&str, Result<&str, NewDisplayNameError>); 10] = [
+            // name spoofing: bidi overrides and isolates, zero-width spaces are removed
+            ("Ad\u{202E}a", Ok("Ada")),
+            ("\u{2066}Ada\u{2069} ", Ok("Ada")),
+            ("\u{200B}\u{FEFF}", Err(NewDisplayNameError::Empty)),
+            // emoji sequences keep their joiners
+            (
+                "\u{1F469}\u{200D}\u{1F4BB}",
+                Ok("\u{1F469}\u{200D}\u{1F4BB}"),
+            ),
             ("Ada", Ok("Ada")),
             ("  Ada Lovelace ", Ok("Ada Lovelace")),
             ("", Err(NewDisplayNameError::Empty)),

@@ -87,6 +87,12 @@ async fn index() -> Response {
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
+    // Links out of a conversation do not tell the other site which page (or token query) the
+    // user came from.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 

@@ -256,10 +256,10 @@ async fn scenario(fault: &str, seed: u64, form: Form) -> bool {
         let mut lines = BufReader::new(stdout).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("{line}");
-            if line.starts_with("soak: sending") {
-                if let Some(tx) = sending.take() {
-                    let _ = tx.send(());
-                }
+            if line.starts_with("soak: sending")
+                && let Some(tx) = sending.take()
+            {
+                let _ = tx.send(());
             }
         }
     });

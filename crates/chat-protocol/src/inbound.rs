@@ -79,7 +79,16 @@ impl MessageSend {
             message_id: id(&self.message_id, MessageId::parse)?,
             content: MessageContent::new(&self.content, policy)
                 .map_err(|e| Failure::validation(e.to_string()))?,
-            client_sequence: self.client_sequence.map(ClientSequence::new),
+            client_sequence: self
+                .client_sequence
+                .map(|n| {
+                    // Stored as a signed 64-bit integer on both databases: a larger one is
+                    // refused here, at once, rather than held and failed by the store.
+                    i64::try_from(n)
+                        .map(|_| ClientSequence::new(n))
+                        .map_err(|_| Failure::validation("clientSequence is above 2^63 - 1"))
+                })
+                .transpose()?,
             client_timestamp: self.client_timestamp.map(Timestamp::from_millis),
         })
     }
@@ -346,6 +355,24 @@ mod tests {
         let mute: MuteConversation =
             parse(json!({"conversationId": c, "mutedUntil": "tomorrow"})).unwrap();
         assert!(mute.validate().unwrap_err().message.contains("mutedUntil"));
+    }
+
+    #[test]
+    fn a_client_sequence_the_store_cannot_hold_is_validation() {
+        let send = |n: u64| {
+            parse::<MessageSend>(json!({
+                "conversationId": "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c",
+                "messageId": "1b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c",
+                "content": "hi",
+                "clientSequence": n,
+            }))
+            .unwrap()
+            .validate(&ContentPolicy::default())
+        };
+        assert!(send(u64::try_from(i64::MAX).unwrap()).is_ok());
+        let refused = send(u64::try_from(i64::MAX).unwrap() + 1).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Validation);
+        assert!(refused.message.contains("clientSequence"));
     }
 
     #[test]

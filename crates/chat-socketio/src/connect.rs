@@ -8,6 +8,8 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use serde_json::Value;
+
 use chat_domain::{
     ConversationId, DeviceId, ServerSequence, SocketId,
     service::{ConnectRequest, Departure},
@@ -51,10 +53,45 @@ fn last_sequences(
         .collect()
 }
 
+/// The handshake's `auth` object: none (or not JSON) is an empty one; one with a field of the
+/// wrong type (a numeric `deviceId`, a negative `lastSequences` value) is `validation`, never
+/// taken for a missing token. The field's name, never its value, goes to the log (a connect
+/// error carries only the code).
+fn handshake_auth<E>(raw: Result<Value, E>) -> Result<HandshakeAuth, HandshakeRefusal> {
+    let fields = match raw {
+        Ok(Value::Null) | Err(_) => return Ok(HandshakeAuth::default()),
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => {
+            tracing::debug!("handshake auth refused: not an object");
+            return Err(HandshakeRefusal::Validation);
+        }
+    };
+    fn field<T: serde::de::DeserializeOwned>(
+        fields: &serde_json::Map<String, Value>,
+        name: &'static str,
+    ) -> Result<Option<T>, HandshakeRefusal> {
+        match fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => T::deserialize(v).map(Some).map_err(|_| {
+                tracing::debug!(
+                    field = name,
+                    "handshake auth refused: a field of the wrong type"
+                );
+                HandshakeRefusal::Validation
+            }),
+        }
+    }
+    Ok(HandshakeAuth {
+        token: field(&fields, "token")?,
+        device_id: field(&fields, "deviceId")?,
+        last_sequences: field(&fields, "lastSequences")?,
+    })
+}
+
 /// The connect middleware: authenticates, joins the rooms of section 3, registers the handlers.
 pub(crate) async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
-    TryData(auth): TryData<HandshakeAuth>,
+    TryData(auth): TryData<Value>,
     State(state): State<SocketState>,
 ) -> Result<(), HandshakeRefusal> {
     let headers = &s.req_parts().headers;
@@ -66,7 +103,7 @@ pub(crate) async fn authenticate<A: Adapter>(
         tracing::warn!("no turn for a handshake within 10 s: refused unavailable");
         return Err(HandshakeRefusal::Unavailable);
     };
-    let auth = auth.unwrap_or_default();
+    let auth = handshake_auth(auth)?;
     let query = s.req_parts().uri.query().map(str::to_owned);
     let token = auth
         .token

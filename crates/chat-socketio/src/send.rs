@@ -104,6 +104,9 @@ pub(crate) async fn on_send(_: QueuedSend) {}
 struct Pending<A: Adapter> {
     fields: SendFields,
     job: SendJob<A>,
+    /// When the reorder buffer let it go, if it held it: its answer deadline counts from then
+    /// (the contract allows the hold, up to 5 s, on top of the 3 s).
+    released: Option<Instant>,
 }
 
 /// The per-socket task that commits queued sends in order.
@@ -159,7 +162,9 @@ impl<A: Adapter> SendActor<A> {
         for buffer in self.streams.values_mut() {
             released.extend(buffer.expire(now));
         }
-        for pending in released {
+        let now = Instant::now();
+        for mut pending in released {
+            pending.released = Some(now);
             self.commit(pending).await;
         }
     }
@@ -175,7 +180,13 @@ impl<A: Adapter> SendActor<A> {
             Err(failure) => return self.answer(job, Err(failure)),
         };
         let Some(seq) = fields.client_sequence else {
-            return self.commit(Pending { fields, job }).await;
+            return self
+                .commit(Pending {
+                    fields,
+                    job,
+                    released: None,
+                })
+                .await;
         };
         let conversation = fields.conversation_id;
         if !self.streams.contains_key(&conversation) {
@@ -196,17 +207,34 @@ impl<A: Adapter> SendActor<A> {
         }
         let now = self.state.clock.now();
         let offer = match self.streams.get_mut(&conversation) {
-            Some(buffer) => buffer.offer(seq, Pending { fields, job }, now),
+            Some(buffer) => buffer.offer(
+                seq,
+                Pending {
+                    fields,
+                    job,
+                    released: None,
+                },
+                now,
+            ),
             None => return,
         };
         if let Offer::Release(ready) = offer {
-            for pending in ready {
+            let now = Instant::now();
+            for mut pending in ready {
+                pending.released = Some(now);
                 self.commit(pending).await;
             }
         }
     }
 
-    async fn commit(&mut self, Pending { fields, job }: Pending<A>) {
+    async fn commit(
+        &mut self,
+        Pending {
+            fields,
+            job,
+            released,
+        }: Pending<A>,
+    ) {
         let cmd = SendMessage {
             sender_id: self.user_id,
             device_id: self.device_id.clone(),
@@ -222,7 +250,7 @@ impl<A: Adapter> SendActor<A> {
         // which finishes it or not; a retry of the same messageId is then a replay that
         // broadcasts again. (Unlike other events, a send is not left running in the
         // background: the next send of this socket must not overtake it.)
-        let budget = ANSWER_DEADLINE.saturating_sub(job.received.elapsed());
+        let budget = ANSWER_DEADLINE.saturating_sub(released.unwrap_or(job.received).elapsed());
         let sent = if budget.is_zero() {
             None
         } else {

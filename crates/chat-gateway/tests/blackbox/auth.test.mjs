@@ -161,6 +161,23 @@ test("users are created on first sight; the name claim sets and updates the disp
   assert.equal(list.body.items[0].participants.find((p) => p.userId === bid).name, "Bob Renamed");
 });
 
+test("a name claim loses its invisible formatting characters (no bidi spoofing); emoji joiners stay", async () => {
+  const a = user("viewer");
+  const bid = uuid();
+  await rest("POST", "/conversations/create/one-to-one", { token: a.token, body: { participantId: bid } });
+  const nameOf = async () => {
+    const list = await rest("GET", "/conversations/chat-list", { token: a.token });
+    return list.body.items[0].participants.find((p) => p.userId === bid).name;
+  };
+  // U+202E RIGHT-TO-LEFT OVERRIDE would show "Mallory\u202Egnp.exe" as "Mallory" + "exe.png"
+  let r = await rest("GET", "/users/me/blocks", { token: token(bid, { name: "\u2066Mallory\u202Egnp.exe\u2069\u200B" }) });
+  assert.equal(r.status, 200);
+  assert.equal(await nameOf(), "Mallorygnp.exe");
+  r = await rest("GET", "/users/me/blocks", { token: token(bid, { name: "Dev \u{1F469}\u200D\u{1F4BB}" }) });
+  assert.equal(r.status, 200);
+  assert.equal(await nameOf(), "Dev \u{1F469}\u200D\u{1F4BB}");
+});
+
 test("auth event refreshes the token: ack {userId, expiresAt} and the socket keeps working", async () => {
   const u = user("refresh");
   const s = await connect(u.token);
@@ -269,6 +286,7 @@ test("REST without or with a bad token: 401 problem+json code unauthorized", asy
     const r = await rest("GET", "/conversations/chat-list", opts);
     assert.equal(r.status, 401, JSON.stringify(opts));
     assert.match(r.headers.get("content-type"), /^application\/problem\+json/);
+    assert.equal(r.headers.get("www-authenticate"), "Bearer");
     assert.equal(r.body.code, "unauthorized");
     assert.equal(r.body.status, 401);
   }
@@ -298,6 +316,11 @@ test("a bad deviceId or lastSequences key refuses the handshake with validation"
     { deviceId: "x".repeat(129) },
     { query: { deviceId: "tab\there" } },
     { lastSequences: { "not-a-uuid": 3 } },
+    // a field of the wrong type, beside a good token: validation, not token_missing
+    { deviceId: 42 },
+    { lastSequences: { [uuid()]: -1 } },
+    { lastSequences: { [uuid()]: "7" } },
+    { lastSequences: [1, 2] },
   ];
   for (const opts of cases) {
     const t = opts.query ? undefined : u.token;

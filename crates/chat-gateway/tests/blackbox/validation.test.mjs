@@ -202,3 +202,16 @@ test("message:send: a wrongly typed optional clientDeviceId is a validation fail
     closeAll(A, B);
   }
 });
+
+test("message:send: a clientSequence above 2^63 - 1 is validation at once, not held and failed", async () => {
+  const { a, c, A, B } = await setup();
+  try {
+    const started = Date.now();
+    // 2^63 (exact as a double): one past what the store holds
+    await expectFailure(A.socket, "message:send", message(c, "hi", { clientSequence: 2 ** 63 }), "validation", assert);
+    assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`);
+    assert.deepEqual((await history(a, c)).body.items, []);
+  } finally {
+    closeAll(A, B);
+  }
+});

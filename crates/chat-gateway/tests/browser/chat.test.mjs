@@ -34,6 +34,7 @@ test("the page and its files are served with their content types", async () => {
   assert.equal(page.status, 200);
   assert.match(page.headers.get("content-type"), /^text\/html/);
   assert.match(page.headers.get("content-security-policy"), /script-src 'self'/);
+  assert.equal(page.headers.get("referrer-policy"), "no-referrer");
   assert.match(page.text, /<script type="module" src="\/web\/app.js">/);
   for (const [path, type] of [["app.js", /^text\/javascript/], ["socket.io.min.js", /^text\/javascript/], ["style.css", /^text\/css/]]) {
     const r = await call(`${URL}/web/${path}`);
