@@ -158,8 +158,10 @@ impl TokenVerifier for JwtTokenVerifier {
             .map(UserId::new)
             .map_err(|_| TokenError::Invalid)?;
         let expires_at = numeric_date_millis(&claims.exp).ok_or(TokenError::Invalid)?;
+        let mut issued_at = None;
         if let Some(iat) = &claims.iat {
             let iat = numeric_date_millis(iat).ok_or(TokenError::Invalid)?;
+            issued_at = Some(iat);
             let latest_secs = jsonwebtoken::get_current_timestamp().saturating_add(LEEWAY_SECS);
             let latest = i64::try_from(latest_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
             if iat.millis() > latest {
@@ -176,6 +178,7 @@ impl TokenVerifier for JwtTokenVerifier {
             user_id,
             name,
             expires_at,
+            issued_at,
         })
     }
 }

@@ -51,6 +51,52 @@ pub trait UserRepository: Send + Sync {
         name: Option<DisplayName>,
         now: Timestamp,
     ) -> Result<(), RepoError>;
+
+    /// Voids every token of `id` issued at or before `at` (contract section 2, revocation),
+    /// creating the user if missing. The point only moves forward: an older `at` changes
+    /// nothing.
+    ///
+    /// # Errors
+    /// Outages and failures only.
+    async fn revoke_tokens(&self, id: UserId, at: Timestamp) -> Result<(), RepoError>;
+
+    /// The user's revocation point: tokens issued at or before it are void. `None`: never
+    /// revoked (or unknown user).
+    ///
+    /// # Errors
+    /// Outages and failures only.
+    async fn revoked_at(&self, id: UserId) -> Result<Option<Timestamp>, RepoError>;
+
+    /// Up to `limit` revocation points later than `after` (every one when `None`), oldest
+    /// first: what a node polls to disconnect the live sockets of revoked users.
+    ///
+    /// # Errors
+    /// Outages and failures only.
+    async fn revocations_after(
+        &self,
+        after: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<Revocation>, RepoError>;
+}
+
+/// A user's tokens issued at or before `at` are void.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocation {
+    /// Whose.
+    pub user_id: UserId,
+    /// The point.
+    pub at: Timestamp,
+}
+
+impl Revocation {
+    /// Whether a token issued at `issued_at` is void under this revocation. `iat` has second
+    /// precision, so a token issued in the very second of the revocation is void too (a new
+    /// token needs an `iat` at least one second later); one without `iat` cannot show it was
+    /// issued afterwards and is void.
+    #[must_use]
+    pub fn voids(&self, issued_at: Option<Timestamp>) -> bool {
+        issued_at.is_none_or(|iat| iat.millis() / 1_000 <= self.at.millis() / 1_000)
+    }
 }
 
 /// Conversations, their participants and the participants' read markers.
@@ -565,6 +611,8 @@ pub struct VerifiedToken {
     pub name: Option<DisplayName>,
     /// `exp`.
     pub expires_at: Timestamp,
+    /// `iat`, when present.
+    pub issued_at: Option<Timestamp>,
 }
 
 /// How far past `exp` (or before `nbf`) a token is still accepted: the contract's 30 s.
@@ -583,6 +631,9 @@ pub enum TokenError {
     /// Past its `exp` (beyond the leeway).
     #[error("the token has expired")]
     Expired,
+    /// Issued before the user's tokens were revoked.
+    #[error("the token was revoked")]
+    Revoked,
 }
 
 /// Verifies bearer tokens.

@@ -1,10 +1,13 @@
-//! The command line: `serve` (default), `migrate`, `token`.
+//! The command line: `serve` (default), `migrate`, `token`, `revoke`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use chat_auth::HsTokenIssuer;
-use chat_domain::UserId;
+use chat_domain::{
+    UserId,
+    ports::{Clock as _, UserRepository as _},
+};
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::{
@@ -40,6 +43,14 @@ pub enum Command {
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
     },
+    /// Void every token of a user issued up to now (contract section 2): refused from now on
+    /// (REST 401, handshake `token_revoked`), and every live socket of the user, on every
+    /// node, is disconnected within 5 s. Tokens issued from the next second on work.
+    Revoke {
+        /// The user id (`sub`), a UUID.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 /// Parses the command line; `--help` (of the gateway, `serve` and `migrate`) ends with every
@@ -69,6 +80,24 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             app::open_database(&settings).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Revoke { user } => {
+            let user = UserId::parse(&user).map_err(|_| anyhow::anyhow!("--user: not a UUID"))?;
+            let db = app::open_database(&settings).await?;
+            let at = chat_memory::SystemClock.now();
+            chat_store::SqlUserRepository::new(db)
+                .revoke_tokens(user, at)
+                .await
+                .map_err(|e| anyhow::anyhow!("revoke: {e}"))?;
+            tracing::info!(user_id = %user, "tokens revoked");
+            #[expect(
+                clippy::print_stdout,
+                reason = "the revocation point is the command's output"
+            )]
+            {
+                println!("revoked tokens of {user} issued up to {}", at.to_rfc3339());
+            }
             Ok(())
         }
         Command::Token { user, name, ttl } => {

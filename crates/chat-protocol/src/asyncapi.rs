@@ -318,7 +318,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Chat gateway Socket.IO API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Socket.IO v4 (protocol v5) events of the real-time chat gateway, on the `/` namespace at path `/socket.io/`. Every client event may carry an ack and gets exactly one answer: its success payload, or `{error: {code, message, retryAfter?}}`; a failure is also emitted as `error:{code}`. The handshake's `auth` object is `HandshakeAuth` (`token`, else the `?token=` query); a refused handshake is a `connect_error` whose message is `token_missing`, `token_invalid`, `token_expired`, `validation`, `unavailable` or `origin_not_allowed`. Times are RFC 3339 UTC with milliseconds.",
+            "description": "Socket.IO v4 (protocol v5) events of the real-time chat gateway, on the `/` namespace at path `/socket.io/`. Every client event may carry an ack and gets exactly one answer: its success payload, or `{error: {code, message, retryAfter?}}`; a failure is also emitted as `error:{code}`. The handshake's `auth` object is `HandshakeAuth` (`token`, else the `?token=` query); a refused handshake is a `connect_error` whose message is `token_missing`, `token_invalid`, `token_expired`, `token_revoked`, `validation`, `unavailable` or `origin_not_allowed`. Times are RFC 3339 UTC with milliseconds.",
         },
         "defaultContentType": "application/json",
         "servers": {

@@ -27,6 +27,9 @@ pub enum HandshakeRefusal {
     /// An expired token.
     #[error("token_expired")]
     TokenExpired,
+    /// A token issued before the user's tokens were revoked.
+    #[error("token_revoked")]
+    TokenRevoked,
     /// A bad `deviceId` or `lastSequences`.
     #[error("validation")]
     Validation,
@@ -46,6 +49,7 @@ impl HandshakeRefusal {
             Self::TokenMissing => "token_missing",
             Self::TokenInvalid => "token_invalid",
             Self::TokenExpired => "token_expired",
+            Self::TokenRevoked => "token_revoked",
             Self::Validation => "validation",
             Self::Unavailable => "unavailable",
             Self::OriginNotAllowed => "origin_not_allowed",
@@ -59,6 +63,7 @@ impl From<TokenError> for HandshakeRefusal {
             TokenError::Missing => Self::TokenMissing,
             TokenError::Invalid => Self::TokenInvalid,
             TokenError::Expired => Self::TokenExpired,
+            TokenError::Revoked => Self::TokenRevoked,
         }
     }
 }
@@ -127,6 +132,7 @@ impl Failure {
             TokenError::Missing => "a bearer token is required",
             TokenError::Invalid => "the token is invalid",
             TokenError::Expired => "the token has expired",
+            TokenError::Revoked => "the token was revoked",
         })
     }
 }
@@ -330,6 +336,7 @@ mod tests {
             TokenError::Missing,
             TokenError::Invalid,
             TokenError::Expired,
+            TokenError::Revoked,
         ] {
             assert_eq!(
                 Failure::from(RefreshError::Token(e)).code,
@@ -340,6 +347,10 @@ mod tests {
             HandshakeRefusal::from(AuthError::Token(TokenError::Expired)).to_string(),
             "token_expired"
         );
+        assert_eq!(
+            HandshakeRefusal::from(AuthError::Token(TokenError::Revoked)).to_string(),
+            "token_revoked"
+        );
     }
 
     #[test]
@@ -348,6 +359,7 @@ mod tests {
             (TokenError::Missing, "token_missing"),
             (TokenError::Invalid, "token_invalid"),
             (TokenError::Expired, "token_expired"),
+            (TokenError::Revoked, "token_revoked"),
         ] {
             let failure = Failure::from(RefreshError::Token(token));
             assert_eq!(failure.code, ErrorCode::Unauthorized);

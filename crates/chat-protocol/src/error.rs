@@ -218,9 +218,27 @@ impl ErrorPayload {
     /// `error:unauthorized` `{code: "token_expired"}`: a socket's token lapsed without refresh.
     #[must_use]
     pub fn token_expired(timestamp: String) -> Self {
+        Self::token_ended(
+            crate::HandshakeRefusal::TokenExpired,
+            "the token expired",
+            timestamp,
+        )
+    }
+
+    /// `error:unauthorized` `{code: "token_revoked"}`: the user's tokens were revoked.
+    #[must_use]
+    pub fn token_revoked(timestamp: String) -> Self {
+        Self::token_ended(
+            crate::HandshakeRefusal::TokenRevoked,
+            "the token was revoked",
+            timestamp,
+        )
+    }
+
+    fn token_ended(why: crate::HandshakeRefusal, message: &str, timestamp: String) -> Self {
         Self {
-            code: crate::HandshakeRefusal::TokenExpired.as_str(),
-            message: "the token expired".to_owned(),
+            code: why.as_str(),
+            message: message.to_owned(),
             event: crate::events::inbound::AUTH.to_owned(),
             conversation_id: None,
             message_id: None,

@@ -139,6 +139,7 @@ pub(crate) async fn authenticate<A: Adapter>(
         SocketId::new(s.id.to_string()),
         last_sequences,
         principal.expires_at,
+        principal.issued_at,
     ));
     let mut joined = vec![
         user_room(user.user_id),

@@ -247,6 +247,7 @@ async fn auth<A: Adapter>(cx: Cx<A>, p: AuthRefresh) -> Result<AuthAck, Failure>
     match state.services.sessions.refresh(me.user_id, &p.token).await {
         Ok(principal) => {
             let before = me.set_expires_at(principal.expires_at);
+            me.set_issued_at(principal.issued_at);
             state.timers.forget_token(socket.id, before);
             state.timers.watch_token(socket.id, principal.expires_at);
             Ok(AuthAck {

@@ -1,6 +1,7 @@
 //! The one task per server that does what falls due ([`crate::timers`]): a socket whose token
 //! lapsed without a refresh gets `error:unauthorized` `{code: "token_expired"}` and is
-//! disconnected; a typing indicator not refreshed clears itself (`TypingService::expire`).
+//! disconnected; a typing indicator not refreshed clears itself (`TypingService::expire`). The
+//! same task polls revocations ([`crate::revocation`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,8 @@ pub(crate) fn spawn_watcher<A: Adapter>(
     io: SocketIo<A>,
     state: SocketState,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    let revocations = crate::revocation::watch(io.clone(), state.clone());
+    let due = async move {
         let timers = state.timers.clone();
         loop {
             let now = state.clock.now();
@@ -46,6 +48,9 @@ pub(crate) fn spawn_watcher<A: Adapter>(
                 }
             }
         }
+    };
+    tokio::spawn(async move {
+        tokio::join!(due, revocations);
     })
 }
 

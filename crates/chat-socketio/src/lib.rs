@@ -28,6 +28,7 @@ mod metrics;
 pub mod names;
 mod publisher;
 mod reply;
+mod revocation;
 mod send;
 mod server;
 mod state;

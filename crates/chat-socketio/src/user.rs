@@ -22,6 +22,9 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::drain::InFlight;
 
+/// `issued_at` of a token without `iat`.
+const NO_IAT: i64 = i64::MIN;
+
 /// One `message:send`, waiting its turn in the socket's queue.
 pub(crate) struct SendJob<A: Adapter> {
     /// The payload, or why there is none.
@@ -54,6 +57,8 @@ pub(crate) struct SocketUser<A: Adapter> {
     last_sequences: Mutex<BTreeMap<ConversationId, ServerSequence>>,
     /// The token's expiry (epoch milliseconds); a refresh moves it.
     expires_at: AtomicI64,
+    /// The token's `iat` (epoch milliseconds, [`NO_IAT`] when it had none); a refresh moves it.
+    issued_at: AtomicI64,
     /// Set once the session is registered (`connected`/`reconnected` sent).
     registered: AtomicBool,
     registered_changed: Notify,
@@ -69,6 +74,7 @@ impl<A: Adapter> SocketUser<A> {
         socket_id: SocketId,
         last_sequences: BTreeMap<ConversationId, ServerSequence>,
         expires_at: Timestamp,
+        issued_at: Option<Timestamp>,
     ) -> Self {
         Self {
             user_id,
@@ -76,6 +82,7 @@ impl<A: Adapter> SocketUser<A> {
             socket_id,
             last_sequences: Mutex::new(last_sequences),
             expires_at: AtomicI64::new(expires_at.millis()),
+            issued_at: AtomicI64::new(issued_at.map_or(NO_IAT, Timestamp::millis)),
             registered: AtomicBool::new(false),
             registered_changed: Notify::new(),
             sends: OnceLock::new(),
@@ -100,6 +107,18 @@ impl<A: Adapter> SocketUser<A> {
     /// Moves the token's expiry (a refresh); returns the previous one.
     pub(crate) fn set_expires_at(&self, at: Timestamp) -> Timestamp {
         Timestamp::from_millis(self.expires_at.swap(at.millis(), Ordering::AcqRel))
+    }
+
+    /// When the socket's token was issued, if it said.
+    pub(crate) fn issued_at(&self) -> Option<Timestamp> {
+        let ms = self.issued_at.load(Ordering::Acquire);
+        (ms != NO_IAT).then(|| Timestamp::from_millis(ms))
+    }
+
+    /// A refresh's token issue time.
+    pub(crate) fn set_issued_at(&self, at: Option<Timestamp>) {
+        self.issued_at
+            .store(at.map_or(NO_IAT, Timestamp::millis), Ordering::Release);
     }
 
     /// Whether the session is registered.

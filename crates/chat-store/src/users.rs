@@ -1,7 +1,13 @@
 //! [`SqlUserRepository`].
 
-use chat_domain::{DisplayName, RepoError, Timestamp, UserId, ports::UserRepository};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult};
+use chat_domain::{
+    DisplayName, RepoError, Timestamp, UserId,
+    ports::{Revocation, UserRepository},
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult,
+    prelude::TimeDateTimeWithTimeZone,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -24,6 +30,21 @@ pub(crate) fn insert_unnamed(n: usize) -> String {
 #[derive(Debug, FromQueryResult)]
 struct IdRow {
     id: Uuid,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RevocationRow {
+    id: Uuid,
+    tokens_revoked_at: TimeDateTimeWithTimeZone,
+}
+
+impl RevocationRow {
+    fn into_domain(self) -> Result<Revocation, RepoError> {
+        Ok(Revocation {
+            user_id: UserId::new(self.id),
+            at: mapping::from_datetime(self.tokens_revoked_at)?,
+        })
+    }
 }
 
 /// Users, in the `users` table.
@@ -81,5 +102,60 @@ impl UserRepository for SqlUserRepository {
         .await
         .map_err(repo_err)?;
         Ok(())
+    }
+
+    async fn revoke_tokens(&self, id: UserId, at: Timestamp) -> Result<(), RepoError> {
+        let backend = self.db.get_database_backend();
+        let when = mapping::time_value(backend, at)?;
+        let insert = insert_unnamed(1);
+        let values = vec![id.get().into(), when.clone()];
+        retry_busy(|| self.db.execute_raw(stmt(backend, &insert, values.clone())))
+            .await
+            .map_err(repo_err)?;
+        // The point only moves forward (the text form on SQLite sorts as time does).
+        let update = "UPDATE users SET tokens_revoked_at = ? WHERE id = ? \
+                      AND (tokens_revoked_at IS NULL OR tokens_revoked_at < ?)";
+        let values = vec![when.clone(), id.get().into(), when];
+        retry_busy(|| self.db.execute_raw(stmt(backend, update, values.clone())))
+            .await
+            .map_err(repo_err)?;
+        Ok(())
+    }
+
+    async fn revoked_at(&self, id: UserId) -> Result<Option<Timestamp>, RepoError> {
+        let backend = self.db.get_database_backend();
+        let sql = "SELECT id, tokens_revoked_at FROM users \
+                   WHERE id = ? AND tokens_revoked_at IS NOT NULL";
+        let row = RevocationRow::find_by_statement(stmt(backend, sql, vec![id.get().into()]))
+            .one(&self.db)
+            .await
+            .map_err(repo_err)?;
+        row.map(|r| r.into_domain().map(|r| r.at)).transpose()
+    }
+
+    async fn revocations_after(
+        &self,
+        after: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<Revocation>, RepoError> {
+        let backend = self.db.get_database_backend();
+        let (sql, mut values) = match after {
+            Some(after) => (
+                "SELECT id, tokens_revoked_at FROM users WHERE tokens_revoked_at > ? \
+                 ORDER BY tokens_revoked_at, id LIMIT ?",
+                vec![mapping::time_value(backend, after)?],
+            ),
+            None => (
+                "SELECT id, tokens_revoked_at FROM users WHERE tokens_revoked_at IS NOT NULL \
+                 ORDER BY tokens_revoked_at, id LIMIT ?",
+                Vec::new(),
+            ),
+        };
+        values.push(i64::from(limit).into());
+        let rows = RevocationRow::find_by_statement(stmt(backend, sql, values))
+            .all(&self.db)
+            .await
+            .map_err(repo_err)?;
+        rows.into_iter().map(RevocationRow::into_domain).collect()
     }
 }

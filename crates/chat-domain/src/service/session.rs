@@ -23,7 +23,7 @@ use crate::{
     ids::{ConversationId, DeviceId, SocketId, UserId},
     message::StoredMessage,
     ports::{
-        BlockRepository, Clock, ConversationRepository, IdGenerator, MessageRepository,
+        BlockRepository, Clock, ConversationRepository, IdGenerator, MessageRepository, Revocation,
         SessionStore, SocketSession, TokenError, TokenVerifier, UserRepository, VerifiedToken,
     },
     resume::{MAX_PENDING_MESSAGES, ResumePoint, resume_cursors, within_window},
@@ -41,6 +41,8 @@ pub struct Principal {
     pub name: Option<DisplayName>,
     /// When the token expires.
     pub expires_at: Timestamp,
+    /// When the token was issued (`iat`), if it says.
+    pub issued_at: Option<Timestamp>,
 }
 
 impl From<VerifiedToken> for Principal {
@@ -49,6 +51,7 @@ impl From<VerifiedToken> for Principal {
             user_id: t.user_id,
             name: t.name,
             expires_at: t.expires_at,
+            issued_at: t.issued_at,
         }
     }
 }
@@ -194,9 +197,50 @@ impl SessionService {
             .filter(|t| !t.trim().is_empty())
             .ok_or(TokenError::Missing)?;
         let verified = self.verify(token)?;
+        self.ensure_not_revoked(&verified).await?;
         self.record_user(verified.user_id, verified.name.clone())
             .await?;
         Ok(verified.into())
+    }
+
+    /// `TokenError::Revoked` when the user's tokens were revoked after this one was issued. Read
+    /// on every authentication (one key lookup), so that a revocation holds at once on every
+    /// node.
+    async fn ensure_not_revoked(&self, token: &VerifiedToken) -> Result<(), AuthError> {
+        let Some(at) = self.users.revoked_at(token.user_id).await? else {
+            return Ok(());
+        };
+        let revocation = Revocation {
+            user_id: token.user_id,
+            at,
+        };
+        if revocation.voids(token.issued_at) {
+            return Err(TokenError::Revoked.into());
+        }
+        Ok(())
+    }
+
+    /// Revocation points later than `after`, oldest first, at most `limit` (for the nodes'
+    /// poll that disconnects revoked sockets).
+    ///
+    /// # Errors
+    /// The repository's.
+    pub async fn revocations_after(
+        &self,
+        after: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<Revocation>, RepoError> {
+        self.users.revocations_after(after, limit).await
+    }
+
+    /// `chat-gateway revoke --user`: voids every token of `user` issued up to now.
+    ///
+    /// # Errors
+    /// The repository's.
+    pub async fn revoke(&self, user: UserId) -> Result<Revocation, RepoError> {
+        let at = self.clock.now();
+        self.users.revoke_tokens(user, at).await?;
+        Ok(Revocation { user_id: user, at })
     }
 
     /// The `auth` event: a fresh token for a live socket of `current`.
@@ -207,6 +251,11 @@ impl SessionService {
         let verified = self.verify(token)?;
         if verified.user_id != current {
             return Err(RefreshError::DifferentUser);
+        }
+        match self.ensure_not_revoked(&verified).await {
+            Ok(()) => {}
+            Err(AuthError::Token(e)) => return Err(e.into()),
+            Err(AuthError::Repo(e)) => return Err(e.into()),
         }
         if verified.name.is_some() {
             self.record_user(verified.user_id, verified.name.clone())

@@ -4,14 +4,15 @@
 // refused); `migrate` applies migrations and exits 0; bad configuration stops start-up with one
 // line naming the variable (a non-numeric rate limit; the development secret on a non-loopback
 // address); settings are honoured (`CHAT_MAX_MESSAGE_CHARS`, `CHAT_RATE_LIMIT_MESSAGE_SEND`) from
-// a `CHAT_CONFIG` TOML file, the environment winning over it.
+// a `CHAT_CONFIG` TOML file, the environment winning over it; `revoke --user` voids older tokens
+// on REST, at the handshake and on live sockets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   uuid, user, connect, ack, message, rest, closeAll, runGateway, startGateway, tempDir, freePort, within,
-  TEST_SECRET, expectFailure,
+  TEST_SECRET, expectFailure, token, waitFor, disconnected, sleep,
 } from "./lib.mjs";
 
 const decode = (t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url").toString());
@@ -97,5 +98,56 @@ test("settings from a CHAT_CONFIG TOML file are honoured; the environment wins",
     g.proc.kill("SIGTERM");
     await within(g.exited, 5000);
     if (g.proc.exitCode === null) g.proc.kill("SIGKILL");
+  }
+});
+
+test("revoke: older tokens are refused on REST (401) and at the handshake (token_revoked), live sockets get error:unauthorized token_revoked and go within 5 s; newer tokens work", async () => {
+  const g = await startGateway();
+  const id = uuid();
+  const now = () => Math.floor(Date.now() / 1000);
+  const old = token(id, { name: "Old", claims: { iat: now() - 5 } });
+  const noIat = token(id, { name: "Old", claims: { iat: undefined } });
+  const live = await connect(old, { url: g.url });
+  try {
+    assert.equal((await rest("GET", "/users/me/blocks", { token: old, base: g.url })).status, 200);
+    const r = await runGateway(["revoke", "--user", id], { CHAT_DATABASE_URL: `sqlite://${g.dir}/chat.db?mode=rwc`, CHAT_JWT_SECRET: TEST_SECRET });
+    const exit = await within(r.exited, 15000);
+    assert.equal(exit?.code, 0, r.stderr());
+    const revokedAt = Date.now();
+    // REST and handshakes: at once
+    for (const t of [old, noIat]) {
+      const refused = await rest("GET", "/users/me/blocks", { token: t, base: g.url });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.code, "unauthorized");
+      assert.equal(refused.body.detail, "the token was revoked");
+      await assert.rejects(connect(t, { url: g.url }), (e) => e.message === "token_revoked");
+    }
+    // the live socket: told, then disconnected, within 5 s
+    const told = await waitFor(live.socket, "error:unauthorized", (p) => p.code === "token_revoked", { timeout: 5000 });
+    assert.equal(told.event, "auth");
+    const [reason] = await disconnected(live.socket, 5000 - (Date.now() - revokedAt));
+    assert.equal(reason, "io server disconnect");
+    // a token issued from the next second on works
+    await sleep(1100 - (Date.now() % 1000));
+    const fresh = token(id, { name: "New" });
+    assert.equal((await rest("GET", "/users/me/blocks", { token: fresh, base: g.url })).status, 200);
+    const again = await connect(fresh, { url: g.url });
+    closeAll(again);
+    // and a refresh to a revoked token is refused too
+    const s2 = await connect(fresh, { url: g.url });
+    try {
+      const refresh = await ack(s2.socket, "auth", { token: old });
+      assert.equal(refresh.error.code, "unauthorized");
+      assert.equal(refresh.error.message, "token_revoked");
+    } finally {
+      closeAll(s2);
+    }
+    const bad = await runGateway(["revoke", "--user", "nope"], { CHAT_DATABASE_URL: `sqlite://${g.dir}/chat.db?mode=rwc`, CHAT_JWT_SECRET: TEST_SECRET });
+    const badExit = await within(bad.exited, 10000);
+    assert.ok(badExit && badExit.code !== 0, "a non-UUID user is refused");
+  } finally {
+    closeAll(live);
+    g.proc.kill("SIGTERM");
+    await within(g.exited, 10000);
   }
 });

@@ -14,6 +14,7 @@ use chat_domain::{
     mute::Mute,
     ports::ContextVersion,
     sequence::{ClientSequence, ServerSequence},
+    time::Timestamp,
     user::User,
 };
 
@@ -37,6 +38,8 @@ pub struct FakeDb {
 pub(crate) struct DbState {
     pub(crate) unavailable: bool,
     pub(crate) users: HashMap<UserId, User>,
+    /// Revocation points of users' tokens.
+    pub(crate) revocations: HashMap<UserId, Timestamp>,
     pub(crate) conversations: HashMap<ConversationId, Conversation>,
     pub(crate) pairs: HashMap<OneToOnePair, ConversationId>,
     /// Messages by (conversation, sequence): one conversation's messages are one range.

@@ -40,6 +40,7 @@ impl StaticTokenVerifier {
             user_id: user,
             name,
             expires_at,
+            issued_at: None,
         };
         self.insert(token, Ok(verified));
         self

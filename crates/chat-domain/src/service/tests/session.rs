@@ -21,12 +21,15 @@ use crate::{
 const ADA: u128 = 1;
 const BOB: u128 = 2;
 const EXPIRES: Timestamp = Timestamp::from_millis(1_800_000_000_000);
+/// Tokens are issued a minute before [`NOW`].
+const ISSUED: Timestamp = Timestamp::from_millis(1_700_000_000_000 - 60_000);
 
 fn token_of(who: u128, display: Option<&str>) -> VerifiedToken {
     VerifiedToken {
         user_id: user(who),
         name: display.map(name),
         expires_at: EXPIRES,
+        issued_at: Some(ISSUED),
     }
 }
 
@@ -152,6 +155,11 @@ fn authenticating_records_the_user_with_the_name_from_the_token() {
             .times(1)
             .returning(move |_| Ok(token_of(ADA, display)));
         m.users
+            .expect_revoked_at()
+            .with(eq(user(ADA)))
+            .times(1)
+            .returning(|_| Ok(None));
+        m.users
             .expect_upsert_user()
             .with(eq(user(ADA)), eq(display.map(name)), eq(NOW))
             .times(1)
@@ -163,6 +171,7 @@ fn authenticating_records_the_user_with_the_name_from_the_token() {
                 user_id: user(ADA),
                 name: display.map(name),
                 expires_at: EXPIRES,
+                issued_at: Some(ISSUED),
             }
         );
     }
@@ -186,6 +195,7 @@ fn a_refresh_of_the_same_user_updates_the_name_only_when_it_has_one() {
         m.tokens
             .expect_verify()
             .returning(move |_| Ok(token_of(ADA, display)));
+        m.users.expect_revoked_at().returning(|_| Ok(None));
         m.users
             .expect_upsert_user()
             .with(eq(user(ADA)), eq(display.map(name)), eq(NOW))
@@ -533,6 +543,7 @@ fn a_user_is_written_once_per_name_not_once_per_connect() {
             },
         ))
     });
+    m.users.expect_revoked_at().returning(|_| Ok(None));
     let mut writes = Sequence::new();
     for display in [None, Some("Ada"), Some("Ada L.")] {
         m.users
@@ -547,5 +558,48 @@ fn a_user_is_written_once_per_name_not_once_per_connect() {
         "nameless", "nameless", "ada", "ada", "nameless", "renamed", "renamed",
     ] {
         run(sessions.authenticate(Some(token))).unwrap();
+    }
+}
+
+#[test]
+fn a_token_issued_up_to_the_revocation_second_is_revoked_and_records_nothing() {
+    // revoked at NOW - 60.5 s: tokens issued in that second (ISSUED is NOW - 60 s, so one
+    // second later) and before it are void; ISSUED itself is not
+    for (revoked_at, issued_at, revoked) in [
+        (ISSUED.millis() - 500, Some(ISSUED), false),
+        (ISSUED.millis(), Some(ISSUED), true),
+        (ISSUED.millis() + 999, Some(ISSUED), true),
+        (ISSUED.millis() - 500, None, true),
+    ] {
+        let mut m = Mocks::new();
+        m.tokens.expect_verify().returning(move |_| {
+            Ok(VerifiedToken {
+                issued_at,
+                ..token_of(ADA, Some("Ada"))
+            })
+        });
+        m.users
+            .expect_revoked_at()
+            .returning(move |_| Ok(Some(Timestamp::from_millis(revoked_at))));
+        m.users
+            .expect_upsert_user()
+            .times(usize::from(!revoked))
+            .returning(|_, _, _| Ok(()));
+        let services = m.services();
+        let got = run(services.sessions.authenticate(Some("t")));
+        let refreshed = run(services.sessions.refresh(user(ADA), "t"));
+        if revoked {
+            assert!(
+                matches!(got, Err(AuthError::Token(TokenError::Revoked))),
+                "{revoked_at} {issued_at:?}: {got:?}"
+            );
+            assert!(
+                matches!(refreshed, Err(RefreshError::Token(TokenError::Revoked))),
+                "{refreshed:?}"
+            );
+        } else {
+            assert!(got.is_ok(), "{got:?}");
+            assert!(refreshed.is_ok(), "{refreshed:?}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! their name as a participant and as the sender of messages. (When a user was first seen is
 //! stored but read by no port; the SQL adapters' own tests check it.)
 
-use chat_domain::{ConversationId, DisplayName, UserId};
+use chat_domain::{ConversationId, DisplayName, UserId, ports::Revocation};
 
 use super::fixtures::{at, conversation, name, send, send_context, user};
 use crate::contract::Repositories;
@@ -12,6 +12,7 @@ pub(super) async fn run(r: &Repositories) {
     a_user_is_created_once_and_a_repeat_changes_nothing(r).await;
     a_given_name_is_set_and_an_absent_name_keeps_the_current_one(r).await;
     messages_show_their_senders_current_name(r).await;
+    a_revocation_point_only_moves_forward_and_is_listed_in_order(r).await;
 }
 
 /// The name `who` shows as a participant of `conv`.
@@ -106,4 +107,95 @@ async fn messages_show_their_senders_current_name(r: &Repositories) {
             "read with the name now"
         );
     }
+}
+
+async fn a_revocation_point_only_moves_forward_and_is_listed_in_order(r: &Repositories) {
+    let (ada, bob, never_seen) = (user(), user(), user());
+    r.users.upsert_user(ada, None, at(1)).await.unwrap();
+    assert_eq!(
+        r.users.revoked_at(ada).await.unwrap(),
+        None,
+        "never revoked"
+    );
+    assert_eq!(
+        r.users.revoked_at(never_seen).await.unwrap(),
+        None,
+        "unknown"
+    );
+
+    r.users.revoke_tokens(ada, at(9_000)).await.unwrap();
+    r.users.revoke_tokens(ada, at(5_000)).await.unwrap();
+    assert_eq!(
+        r.users.revoked_at(ada).await.unwrap(),
+        Some(at(9_000)),
+        "an older point changes nothing"
+    );
+    // a user never seen is created by the revocation
+    r.users.revoke_tokens(bob, at(7_000)).await.unwrap();
+    assert_eq!(r.users.revoked_at(bob).await.unwrap(), Some(at(7_000)));
+    let conv = conversation(r, bob, ada, at(8_000)).await.id;
+    assert_eq!(
+        shown(r, conv, bob).await,
+        None,
+        "the row was created, unnamed"
+    );
+
+    let ours = |list: Vec<Revocation>| -> Vec<Revocation> {
+        list.into_iter()
+            .filter(|x| x.user_id == ada || x.user_id == bob)
+            .collect()
+    };
+    let all = ours(r.users.revocations_after(None, 1_000).await.unwrap());
+    assert_eq!(
+        all,
+        vec![
+            Revocation {
+                user_id: bob,
+                at: at(7_000)
+            },
+            Revocation {
+                user_id: ada,
+                at: at(9_000)
+            },
+        ],
+        "oldest first"
+    );
+    let later = ours(
+        r.users
+            .revocations_after(Some(at(7_000)), 1_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        later,
+        vec![Revocation {
+            user_id: ada,
+            at: at(9_000)
+        }],
+        "strictly later"
+    );
+    r.users.revoke_tokens(bob, at(12_000)).await.unwrap();
+    let later = ours(
+        r.users
+            .revocations_after(Some(at(9_000)), 1_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        later,
+        vec![Revocation {
+            user_id: bob,
+            at: at(12_000)
+        }],
+        "a point moved is listed again"
+    );
+    assert_eq!(
+        r.users
+            .revocations_after(Some(at(0)), 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "at most limit"
+    );
 }
