@@ -81,18 +81,21 @@ async fn emit<A: Adapter, T: Serialize + ?Sized>(
 ) -> Result<(), RepoError> {
     match op.emit(event, payload).await {
         Ok(()) => Ok(()),
-        // Every other socket got it: a socket already closing is owed the event through
-        // resume; a full one is a client not reading (its buffer is large: see `mount`).
+        // Every other socket got it. A socket already closing is owed the event through
+        // resume. A full one is a client not reading (its buffer is large: see `mount`): the
+        // engine closed it when its buffer refused the packet (contract 4.6; the patch in
+        // `vendor/engineioxide`, which also covers broadcasts from other nodes), so it resumes
+        // and gets the event in `pendingMessages`; it is never skipped while connected.
         Err(BroadcastError::Socket(errors)) => {
             let full = errors
                 .iter()
                 .filter(|e| matches!(e, SocketError::InternalChannelFull))
                 .count();
             if full > 0 {
-                tracing::warn!(
+                tracing::info!(
                     sockets = full,
                     event,
-                    "a socket's send buffer is full: the event was dropped for it"
+                    "send buffers full: those sockets were disconnected and will resume"
                 );
             }
             Ok(())
