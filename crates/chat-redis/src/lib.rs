@@ -40,7 +40,7 @@ pub use crate::{
     keys::Keys,
     presence::RedisPresenceStore,
     rate_limit::RedisRateLimiter,
-    rooms::{RoomsAdapter, rooms_adapter},
+    rooms::{RoomsAdapter, RoomsDriver, RoomsDriverError, RoomsGap, RoomsGaps, rooms_adapter},
     session::RedisSessionStore,
 };
 
