@@ -40,11 +40,13 @@ export function recipient(socket, u, c, base) {
 
 /** Sends from `socket` into `c` every `every` ms until `stop()`; `acked` lists what was acknowledged. */
 export function sender(socket, c, every = 20) {
-  const s = { acked: [], refused: 0, running: true };
+  const s = { acked: [], refused: 0, running: true, slowest: 0 };
   s.done = (async () => {
     for (let i = 0; s.running; i++) {
       const m = message(c, `m${i}`);
+      const t = Date.now();
       const r = await ack(socket, "message:send", m, 5000).catch(() => null);
+      s.slowest = Math.max(s.slowest, Date.now() - t);
       if (r?.status === "delivered") s.acked.push(m.messageId);
       else s.refused++;
       await sleep(every);
