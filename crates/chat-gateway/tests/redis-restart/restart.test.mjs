@@ -95,7 +95,7 @@ test("a recipient who stays connected gets every acknowledged message across a R
     const missing = send.acked.filter((id) => !got.has(id));
     assert.deepEqual(missing, [], `${missing.length} of ${send.acked.length} acknowledged messages never reached B`);
     const byFetch = send.acked.filter((id) => !got.live.has(id)).length;
-    console.log(`redis restart: ${send.acked.length} acked (${send.refused} refused while Redis was down), ${byFetch} recovered by history after sync:hint (${got.hints.length} hints, first ${hintMs} ms after Redis returned), presence back after ${presenceMs} ms`);
+    console.log(`redis restart: ${send.acked.length} acked (${send.refused} refused while Redis was down), ${byFetch} recovered by history after sync:hint (${got.hints.length} hints, first ${hintMs} ms after Redis returned), presence back after ${presenceMs} ms, slowest ack ${send.slowest} ms`);
   } finally {
     await send.stop();
     closeAll(A, B);
