@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { user, uuid, conversation, connect, closeAll, sleep } from "../blackbox/lib.mjs";
-import { recipient, sender, until } from "../faults.mjs";
+import { recipient, sender, until } from "../live-faults.mjs";
 
 const [N1, N2] = (process.env.CHAT_NODES ?? "").split(",");
 const PID = Number(process.env.CHAT_PAUSE_PID);

@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { user, uuid, conversation, connect, ack, waitFor, message, closeAll, sleep, rest } from "../blackbox/lib.mjs";
-import { recipient, sender, until } from "../faults.mjs";
+import { recipient, sender, until } from "../live-faults.mjs";
 
 const [N1, N2] = (process.env.CHAT_NODES ?? "").split(",");
 const PORT = process.env.CHAT_REDIS_PORT;
