@@ -196,10 +196,13 @@ async fn repair_gaps(server: SocketServer, mut gaps: RoomsGaps) {
         tokio::time::sleep(GAP_SETTLE).await;
         let gap = *gaps.borrow_and_update();
         tracing::info!(?gap, "this node may have missed room emits: sync:hint");
-        if gap == RoomsGap::Resubscribed {
-            server.reassert_presence().await;
-        }
-        server.resync().await;
+        // Both at once: the presence pass may retry for a while if Redis still fails.
+        let presence = async {
+            if gap == RoomsGap::Resubscribed {
+                server.reassert_presence().await;
+            }
+        };
+        tokio::join!(presence, server.resync());
     }
 }
 
