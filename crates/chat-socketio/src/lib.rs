@@ -35,12 +35,12 @@ mod timers;
 mod user;
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use chat_domain::{SocketId, UserId};
+use chat_domain::UserId;
 use chat_protocol::payload::SyncHint;
 use futures::StreamExt as _;
 use socketioxide::{
@@ -246,12 +246,14 @@ impl SocketServer {
     /// queue overflowed, it stalled); a client behind fetches the rest by history. Returns how
     /// many sockets got it.
     pub async fn resync(&self) -> usize {
-        let mut users: BTreeMap<UserId, Vec<SocketId>> = BTreeMap::new();
-        for (user, socket, _) in self.server.connections() {
-            users.entry(user).or_default().push(socket);
-        }
+        let users: BTreeSet<UserId> = self
+            .server
+            .connections()
+            .into_iter()
+            .map(|(user, _, _)| user)
+            .collect();
         let conversations = &self.state.services.conversations;
-        let reads = futures::stream::iter(users.into_keys())
+        let reads = futures::stream::iter(users)
             .map(|user| async move { (user, conversations.heads(user).await) })
             .buffer_unordered(RENEWALS_IN_FLIGHT);
         let results: Vec<_> = reads.collect().await;
