@@ -18,7 +18,10 @@ use chat_http::{DependencyStatus, HttpConfig, HttpState, Readiness};
 use chat_memory::{
     MemoryPresenceStore, MemoryRateLimiter, MemorySessionStore, SystemClock, UuidV7Ids,
 };
-use chat_redis::{Pool, RedisConfig, RedisPresenceStore, RedisRateLimiter, RedisSessionStore};
+use chat_redis::{
+    Pool, RedisConfig, RedisPresenceStore, RedisRateLimiter, RedisSessionStore, RoomsDriver,
+    RoomsGap, RoomsGaps,
+};
 use chat_socketio::{Rooms, SocketConfig, SocketIoEventPublisher, SocketServer, SocketState};
 use chat_store::{
     DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
@@ -43,6 +46,8 @@ pub struct App {
     sockets: SocketState,
     /// Renews this node's presence leases and sweeps crashed nodes' (with Redis).
     presence_every: Option<Duration>,
+    /// When this node may have missed room emits from the other nodes (with Redis).
+    gaps: Option<RoomsGaps>,
 }
 
 impl std::fmt::Debug for App {
@@ -176,13 +181,39 @@ impl Readiness for DependencyReadiness {
     }
 }
 
+/// A stall of this process longer than this (it was paused, or starved of CPU) may have cost
+/// room emits from the other nodes: its sockets get `sync:hint`.
+const STALL_LIMIT: Duration = Duration::from_secs(3);
+
+/// How long after a gap the repair waits for the burst (or the resubscriptions) to settle.
+const GAP_SETTLE: Duration = Duration::from_millis(200);
+
+/// Answers each gap in this node's room emits (contract 4.6): `sync:hint` to every socket of
+/// the node; after a reconnect to Redis, also this node's presence again at once (a restarted
+/// Redis lost every lease). Runs until aborted or the rooms client is gone.
+async fn repair_gaps(server: SocketServer, mut gaps: RoomsGaps) {
+    while gaps.changed().await.is_ok() {
+        tokio::time::sleep(GAP_SETTLE).await;
+        let gap = *gaps.borrow_and_update();
+        tracing::info!(?gap, "this node may have missed room emits: sync:hint");
+        // Both at once: the presence pass may retry for a while if Redis still fails.
+        let presence = async {
+            if gap == RoomsGap::Resubscribed {
+                server.reassert_presence().await;
+            }
+        };
+        tokio::join!(presence, server.resync());
+    }
+}
+
 /// Where sessions, presence, rate limits and rooms live: in this process, or in Redis for
 /// several nodes.
 struct Shared {
     sessions: Arc<dyn SessionStore>,
     presence: Arc<dyn PresenceStore>,
     rate_limiter: Arc<dyn RateLimiter>,
-    rooms: Rooms,
+    rooms: Rooms<RoomsDriver>,
+    gaps: Option<RoomsGaps>,
     redis: Option<Pool>,
 }
 
@@ -193,6 +224,7 @@ async fn shared(settings: &Settings) -> anyhow::Result<Shared> {
             presence: Arc::new(MemoryPresenceStore::new()),
             rate_limiter: Arc::new(MemoryRateLimiter::new()),
             rooms: Rooms::Local,
+            gaps: None,
             redis: None,
         });
     };
@@ -205,7 +237,7 @@ async fn shared(settings: &Settings) -> anyhow::Result<Shared> {
     let pool = chat_redis::connect(&config)
         .await
         .context("CHAT_REDIS_URL: cannot connect to Redis")?;
-    let rooms = chat_redis::rooms_adapter(&config)
+    let (rooms, gaps) = chat_redis::rooms_adapter(&config)
         .await
         .context("CHAT_REDIS_URL: cannot start the Socket.IO rooms adapter (Redis >= 7 with RESP3 is needed)")?;
     Ok(Shared {
@@ -213,6 +245,7 @@ async fn shared(settings: &Settings) -> anyhow::Result<Shared> {
         presence: Arc::new(RedisPresenceStore::new(pool.clone(), &config)),
         rate_limiter: Arc::new(RedisRateLimiter::new(pool.clone(), &config)),
         rooms: Rooms::Redis(rooms),
+        gaps: Some(gaps),
         redis: Some(pool),
     })
 }
@@ -322,6 +355,7 @@ impl App {
             server,
             sockets,
             presence_every,
+            gaps: shared.gaps,
         })
     }
 
@@ -349,10 +383,15 @@ impl App {
             server,
             sockets,
             presence_every,
+            gaps,
         } = self;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "chat gateway listening");
         let keeper = presence_every.map(|every| server.keep_presence(every));
+        let repair = gaps.map(|gaps| {
+            let stalls = server.watch_stalls(STALL_LIMIT);
+            (tokio::spawn(repair_gaps(server.clone(), gaps)), stalls)
+        });
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = async move {
             shutdown.await;
@@ -362,6 +401,10 @@ impl App {
             }
             if let Some(keeper) = keeper {
                 keeper.abort();
+            }
+            if let Some((gaps, stalls)) = repair {
+                gaps.abort();
+                stalls.abort();
             }
             if tokio::time::timeout(CLOSE_LIMIT, server.close())
                 .await

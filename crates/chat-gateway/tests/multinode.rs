@@ -13,6 +13,9 @@ use std::{path::Path, process::Stdio, time::Duration};
 
 use support::{SECRET, cluster::Cluster, npm_ci_in, run_node_tests};
 
+/// The fault tests send a message every few milliseconds.
+const FAST_SENDS: (&str, &str) = ("CHAT_RATE_LIMIT_MESSAGE_SEND", "1000000");
+
 /// The presence lease the nodes run with: short, so the SIGKILL test is quick.
 const LEASE_MS: &str = "1500";
 
@@ -33,6 +36,25 @@ async fn three_nodes_behave_as_one_server() {
         ("CHAT_LEASE_MS", LEASE_MS.to_owned()),
     ];
     run_node_tests(&dir, &env, "the multi-node suite").await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_node_hints_its_sockets_and_they_miss_nothing() {
+    let Some(cluster) = Cluster::start(2, &[FAST_SENDS]).await else {
+        eprintln!("skipped: CHAT_TEST_DATABASE_URL and CHAT_TEST_REDIS_URL are needed");
+        return;
+    };
+    let blackbox = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blackbox");
+    npm_ci_in(&blackbox, "socket.io-client").await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node-pause");
+    let env = [
+        ("CHAT_NODES", cluster.urls()),
+        ("CHAT_URL", cluster.nodes[0].url.clone()),
+        ("CHAT_SECRET", SECRET.to_owned()),
+        ("CHAT_PAUSE_PID", cluster.nodes[1].pid().to_string()),
+    ];
+    run_node_tests(&dir, &env, "the paused node test").await;
     cluster.stop().await;
 }
 
@@ -73,7 +95,7 @@ async fn rooms_span_nodes_again_after_redis_restarts() {
         .await
         .expect("redis-server is installed (CI starts Redis with it)");
     let url = format!("redis://127.0.0.1:{port}");
-    let cluster = Cluster::start_on(2, &url, &[])
+    let cluster = Cluster::start_on(2, &url, &[FAST_SENDS])
         .await
         .expect("two nodes start");
     let blackbox = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blackbox");

@@ -26,6 +26,7 @@
 /** @typedef {import('./protocol').ReadAck} ReadAck */
 /** @typedef {import('./protocol').ReadReceiptReceived} ReadReceiptReceived */
 /** @typedef {import('./protocol').Reconnected} Reconnected */
+/** @typedef {import('./protocol').SyncHint} SyncHint */
 /** @typedef {import('./protocol').TypingIndicator} TypingIndicator */
 /** @typedef {import('./protocol').UnreadCountUpdated} UnreadCountUpdated */
 /** @typedef {import('./protocol').BlockEntry} BlockEntry */
@@ -282,13 +283,80 @@ function lastSequences() {
   const out = {};
   for (const conv of state.convs.values()) {
     if (!conv.loaded) continue;
-    const seqs = /** @type {number[]} */ ([...conv.messages.values()].map((m) => m.serverSequence).filter(Boolean)).sort((a, b) => a - b);
-    if (seqs.length === 0) continue;
-    let end = seqs[0];
-    for (const s of seqs) if (s === end + 1) end = s;
-    out[conv.id] = end;
+    const end = runEnd(conv);
+    if (end !== undefined) out[conv.id] = end;
   }
   return out;
+}
+
+/**
+ * The end of the run of consecutive sequences a conversation holds, from the oldest it holds
+ * (undefined when it holds none).
+ * @param {Conv} conv
+ */
+function runEnd(conv) {
+  const seqs = /** @type {number[]} */ ([...conv.messages.values()].map((m) => m.serverSequence).filter(Boolean)).sort((a, b) => a - b);
+  if (seqs.length === 0) return undefined;
+  let end = seqs[0];
+  for (const s of seqs) if (s === end + 1) end = s;
+  return end;
+}
+
+/** Conversation id → the head a catch-up is fetching up to (one catch-up per conversation). */
+/** @type {Map<string, number>} */
+const catchingUp = new Map();
+
+/**
+ * Fetches by history what a loaded conversation lacks up to `head` (contract 4.6: after
+ * `sync:hint`, or a `message:received` that skipped a sequence). A call while one runs raises
+ * its target.
+ * @param {Conv} conv
+ * @param {number} head
+ */
+async function catchUp(conv, head) {
+  const running = catchingUp.get(conv.id);
+  if (running !== undefined) {
+    if (head > running) catchingUp.set(conv.id, head);
+    return;
+  }
+  catchingUp.set(conv.id, head);
+  try {
+    for (let pages = 0; pages < 50; pages++) {
+      const end = runEnd(conv) ?? 0;
+      const target = catchingUp.get(conv.id) ?? head;
+      if (end >= target) break;
+      /** @type {HistoryPage} */
+      const page = await api("GET", `/conversations/${conv.id}/messages?limit=200&afterSequence=${end}`);
+      for (const m of page.items) merge(m);
+      if (page.items.length === 0) break;
+    }
+  } catch (e) {
+    const err = /** @type {ApiError} */ (e);
+    if (err.status !== 401) showError(`Could not fetch missed messages: ${err.message}`);
+  } finally {
+    catchingUp.delete(conv.id);
+  }
+  if (conv.id === state.openId) {
+    renderMessages();
+    markRead(conv);
+  }
+  renderList();
+}
+
+/**
+ * `sync:hint`: the server may have missed live events for this page; catch up where behind.
+ * @param {SyncHint} hint
+ */
+function syncHint(hint) {
+  let unknown = false;
+  for (const [id, head] of Object.entries(hint.lastSequences)) {
+    const conv = state.convs.get(id);
+    if (!conv) unknown = true;
+    else if (conv.loaded && head > (runEnd(conv) ?? 0)) catchUp(conv, head);
+    else if (!conv.loaded && head > (conv.lastMessage?.serverSequence ?? 0)) unknown = true;
+  }
+  // Conversations not loaded here: their last message and unread count come with the list.
+  if (unknown) loadChatList();
 }
 
 function connect() {
@@ -336,6 +404,7 @@ function connect() {
   });
 
   socket.on("message:received", received);
+  socket.on("sync:hint", syncHint);
   socket.on("message:delivered", (/** @type {MessageDelivered} */ d) => delivered(d));
   socket.on("unread_count:updated", (/** @type {UnreadCountUpdated} */ u) => {
     const conv = state.convs.get(u.conversationId);
@@ -504,8 +573,12 @@ function merge(m) {
 
 /** @param {MessageReceived} m */
 function received(m) {
-  const known = state.convs.get(m.conversationId)?.peer;
+  const before = state.convs.get(m.conversationId);
+  const known = before?.peer;
+  const end = before?.loaded ? runEnd(before) : undefined;
   const conv = merge(m);
+  // A skipped sequence: a live event was missed; fetch it (contract 4.6).
+  if (end !== undefined && m.serverSequence > end + 1) catchUp(conv, m.serverSequence);
   if (!known) loadChatList(); // a conversation someone else started
   if (m.senderId !== state.me?.userId) {
     conv.typing = false;

@@ -723,6 +723,12 @@ clientTime: unknown,
  */
 serverTime: number, };
 
+export type SyncHint = { 
+/**
+ * Conversation id → its newest `serverSequence`.
+ */
+lastSequences: { [key in string]: number }, };
+
 export type AuthAck = { 
 /**
  * Who (unchanged).

@@ -19,7 +19,7 @@ use crate::{
         AuthAck, BlockEntry, BlockResult, Connected, ConversationJoined, ConversationLeft,
         ConversationUpdated, MemberAdded, MemberRemoved, MemberRoleChanged, MessageDelivered,
         MessageReceived, MuteChange, MuteResult, Pong, PresenceAck, PresenceChanged, ReadAck,
-        ReadReceiptReceived, Reconnected, TypingAck, TypingIndicator, UnreadCountUpdated,
+        ReadReceiptReceived, Reconnected, SyncHint, TypingAck, TypingIndicator, UnreadCountUpdated,
     },
 };
 
@@ -299,6 +299,12 @@ pub fn document() -> Value {
             outbound::SOCKET_PONG,
             "The answer to socket:ping.",
             s.of::<Pong>(),
+        ),
+        (
+            outbound::SYNC_HINT,
+            "This node may have missed live events (Redis outage, overflow, pause): the heads \
+             of your conversations, to fetch what you lack by history.",
+            s.of::<SyncHint>(),
         ),
     ];
     let error_payload = s.of::<ErrorPayload>();

@@ -70,6 +70,10 @@ pub mod outbound {
     pub const MEMBER_ROLE_CHANGED: &str = "member:role_changed";
     /// A group's title changed (to the conversation).
     pub const CONVERSATION_UPDATED: &str = "conversation:updated";
+    /// This node may have missed live events (its Redis subscription was interrupted, or its
+    /// inbound queue overflowed): the heads of the socket's conversations, to fetch the rest
+    /// by history (to each socket of the node, contract 4.6).
+    pub const SYNC_HINT: &str = "sync:hint";
 
     /// `error:{code}`, the event of every failure.
     #[must_use]

@@ -71,6 +71,7 @@ pub fn declarations() -> String {
         payload::PresenceAck,
         payload::PresenceChanged,
         payload::Pong,
+        payload::SyncHint,
         payload::AuthAck,
         payload::MemberRole,
         payload::ConversationJoined,

@@ -13,8 +13,9 @@
 //!   aggregated by one Lua script (`scripts/presence_*.lua`).
 //! - [`rate_limit`]: [`RedisRateLimiter`] — the sliding-window log as one Lua script
 //!   (`scripts/rate_limit.lua`).
-//! - [`rooms`]: [`rooms_adapter`], socketioxide's Redis adapter (fred driver), which makes
-//!   Socket.IO rooms span every node.
+//! - [`rooms`]: [`rooms_adapter`], socketioxide's Redis adapter (over [`RoomsDriver`], its
+//!   fred driver reporting what it drops), which makes Socket.IO rooms span every node, and the
+//!   watch of [`RoomsGaps`] (when this node may have missed room emits).
 //! - [`error`]: [`RedisStoreError`] for connecting; fred errors become
 //!   `RepoError::Unavailable` (connection, timeout) or `RepoError::Internal`.
 //!
@@ -40,7 +41,7 @@ pub use crate::{
     keys::Keys,
     presence::RedisPresenceStore,
     rate_limit::RedisRateLimiter,
-    rooms::{RoomsAdapter, rooms_adapter},
+    rooms::{RoomsAdapter, RoomsDriver, RoomsDriverError, RoomsGap, RoomsGaps, rooms_adapter},
     session::RedisSessionStore,
 };
 

@@ -35,14 +35,21 @@ mod state;
 mod timers;
 mod user;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
+use chat_domain::UserId;
+use chat_protocol::payload::SyncHint;
+use futures::StreamExt as _;
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder,
     adapter::{Adapter, Emitter, LocalAdapter},
     handler::ConnectHandler,
 };
-use socketioxide_redis::{FredAdapter, RedisAdapterCtr, drivers::fred::FredDriver};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterCtr, drivers::Driver};
 
 use crate::server::Server;
 pub use crate::{
@@ -79,16 +86,16 @@ const SEND_BUFFER_PACKETS: usize = 1_024;
 /// Each socket's WebSocket read buffer: chat events are a few hundred bytes.
 const WS_READ_BUFFER_BYTES: usize = 1_024;
 
-/// Where Socket.IO rooms live.
-pub enum Rooms {
+/// Where Socket.IO rooms live; `D` is the Redis adapter's driver.
+pub enum Rooms<D: Driver> {
     /// In this process: one node.
     Local,
-    /// In Redis (socketioxide's Redis adapter, fred driver): room emits, joins and leaves reach
-    /// every node sharing it.
-    Redis(RedisAdapterCtr<FredDriver>),
+    /// In Redis (socketioxide's Redis adapter): room emits, joins and leaves reach every node
+    /// sharing it.
+    Redis(RedisAdapterCtr<D>),
 }
 
-impl std::fmt::Debug for Rooms {
+impl<D: Driver> std::fmt::Debug for Rooms<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Local => "Local",
@@ -98,7 +105,7 @@ impl std::fmt::Debug for Rooms {
 }
 
 /// The Redis adapter as socketioxide names it.
-type RedisRooms = FredAdapter<Emitter>;
+type RedisRooms<D> = CustomRedisAdapter<Emitter, D>;
 
 /// The running Socket.IO server, whichever the rooms: what the app needs after wiring.
 #[derive(Clone)]
@@ -155,11 +162,11 @@ fn start<A: Adapter>(
 ///
 /// # Errors
 /// [`MountError`] when the Redis adapter cannot start.
-pub async fn mount(
+pub async fn mount<D: Driver>(
     router: axum::Router,
     config: SocketConfig,
     state: SocketState,
-    rooms: Rooms,
+    rooms: Rooms<D>,
     publisher: &SocketIoEventPublisher,
 ) -> Result<(axum::Router, SocketServer), MountError> {
     let built = builder(config, state.clone());
@@ -171,9 +178,9 @@ pub async fn mount(
             (router.layer(layer), start(io, &state))
         }
         Rooms::Redis(adapter) => {
-            let (layer, io) = built.with_adapter::<RedisRooms>(adapter).build_layer();
+            let (layer, io) = built.with_adapter::<RedisRooms<D>>(adapter).build_layer();
             // With a remote adapter the namespace exists once its channels are subscribed.
-            let handlers = connect::on_connect::<RedisRooms>;
+            let handlers = connect::on_connect::<RedisRooms<D>>;
             io.ns(names::NAMESPACE, handlers.with(connect::authenticate))
                 .await
                 .map_err(|e| MountError::Rooms(e.to_string()))?;
@@ -213,12 +220,97 @@ impl SocketServer {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                server.renew_and_sweep().await;
+                let _ = server.renew_and_sweep().await;
             }
         })
     }
 
-    async fn renew_and_sweep(&self) {
+    /// Re-asserts this node's connections in the presence store at once (not at the next
+    /// renewal): after the store came back (a Redis restart loses every lease), contacts see
+    /// this node's users online again within moments. Retries for a few seconds while the
+    /// store still fails. Returns whether a pass succeeded.
+    pub async fn reassert_presence(&self) -> bool {
+        for attempt in 0..PRESENCE_REASSERT_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(PRESENCE_REASSERT_RETRY).await;
+            }
+            if self.renew_and_sweep().await {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Emits `sync:hint` (contract 4.6) to every registered socket of this node: the newest
+    /// sequence of each of its user's conversations, read now. Called when this node may have
+    /// missed room emits from the other nodes (its Redis subscription came back, its inbound
+    /// queue overflowed, it stalled); a client behind fetches the rest by history. Returns how
+    /// many sockets got it.
+    pub async fn resync(&self) -> usize {
+        let users: BTreeSet<UserId> = self
+            .server
+            .connections()
+            .into_iter()
+            .map(|(user, _, _)| user)
+            .collect();
+        let conversations = &self.state.services.conversations;
+        let reads = futures::stream::iter(users)
+            .map(|user| async move { (user, conversations.heads(user).await) })
+            .buffer_unordered(RENEWALS_IN_FLIGHT);
+        let results: Vec<_> = reads.collect().await;
+        let mut hints = BTreeMap::new();
+        let mut failed = 0_usize;
+        for (user, heads) in results {
+            match heads {
+                Ok(heads) => {
+                    hints.insert(user, SyncHint::new(&heads));
+                }
+                Err(error) => {
+                    failed += 1;
+                    tracing::warn!(user.id = %user, %error, "reading heads for sync:hint failed");
+                }
+            }
+        }
+        let sent = self.server.hint(&hints);
+        tracing::info!(
+            sockets = sent,
+            users = hints.len(),
+            failed,
+            "sync:hint sent"
+        );
+        sent
+    }
+
+    /// Watches this process for stalls (it was paused, or starved of CPU) longer than `limit`:
+    /// while stalled it read nothing from Redis, so what arrives in one burst afterwards may
+    /// have overflowed, and its sockets get `sync:hint` ([`Self::resync`]). Runs until aborted.
+    #[must_use]
+    pub fn watch_stalls(&self, limit: Duration) -> tokio::task::JoinHandle<()> {
+        let server = self.clone();
+        tokio::spawn(async move {
+            let every = (limit / 4).max(Duration::from_millis(50));
+            let mut last = Instant::now();
+            loop {
+                tokio::time::sleep(every).await;
+                let now = Instant::now();
+                let gap = now.duration_since(last);
+                last = now;
+                if gap > limit + every {
+                    tracing::warn!(
+                        stalled_ms = u64::try_from(gap.as_millis()).unwrap_or(u64::MAX),
+                        "this node stalled: its sockets get sync:hint"
+                    );
+                    // Let the burst that waited in the socket drain first.
+                    tokio::time::sleep(STALL_SETTLE).await;
+                    server.resync().await;
+                    last = Instant::now();
+                }
+            }
+        })
+    }
+
+    /// One renewal pass then a sweep; whether every step succeeded.
+    async fn renew_and_sweep(&self) -> bool {
         let presence = &self.state.services.presence;
         let connections = self.server.connections();
         let total = connections.len();
@@ -241,14 +333,25 @@ impl SocketServer {
                 }
             }
         }
+        let mut ok = true;
         if let Some(error) = first_error {
+            ok = false;
             tracing::warn!(failed, of = total, %error, "renewing presence leases failed");
         }
         if let Err(error) = presence.sweep().await {
+            ok = false;
             tracing::warn!(error = %error, "sweeping lapsed presence failed");
         }
+        ok
     }
 }
 
-/// Presence renewals in flight at once.
+/// Presence renewals (and `sync:hint` head reads) in flight at once.
 const RENEWALS_IN_FLIGHT: usize = 64;
+
+/// Passes [`SocketServer::reassert_presence`] tries, and the pause between two.
+const PRESENCE_REASSERT_ATTEMPTS: u32 = 20;
+const PRESENCE_REASSERT_RETRY: Duration = Duration::from_millis(250);
+
+/// How long after a stall the hint waits for the backlog to drain.
+const STALL_SETTLE: Duration = Duration::from_millis(300);

@@ -2,7 +2,7 @@
 //! `SocketIo<A>`, and the rest of the crate holds an `Arc<dyn Server>` ([`crate::mount`] picks
 //! the adapter, nothing after it matches on it).
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use chat_domain::{
     ConversationId, RepoError, SocketId, UserId,
@@ -12,7 +12,7 @@ use chat_protocol::{
     events::outbound,
     payload::{
         BlockEntry, ChangeData, ConversationJoined, ConversationLeft, MessageReceived, MuteChange,
-        PresenceChanged, ReadReceiptReceived, TypingIndicator, UnreadCountUpdated,
+        PresenceChanged, ReadReceiptReceived, SyncHint, TypingIndicator, UnreadCountUpdated,
     },
 };
 use serde::Serialize;
@@ -48,6 +48,10 @@ pub(crate) trait Server: Send + Sync {
 
     /// The registered sockets of this node, each with a check of whether it is still connected.
     fn connections(&self) -> Vec<(UserId, SocketId, LiveCheck)>;
+
+    /// Emits `sync:hint` to each registered socket of this node whose user has one in `hints`
+    /// (this node only: it is the one that may have missed events). Returns how many got it.
+    fn hint(&self, hints: &BTreeMap<UserId, SyncHint>) -> usize;
 }
 
 fn closed() -> RepoError {
@@ -81,18 +85,21 @@ async fn emit<A: Adapter, T: Serialize + ?Sized>(
 ) -> Result<(), RepoError> {
     match op.emit(event, payload).await {
         Ok(()) => Ok(()),
-        // Every other socket got it: a socket already closing is owed the event through
-        // resume; a full one is a client not reading (its buffer is large: see `mount`).
+        // Every other socket got it. A socket already closing is owed the event through
+        // resume. A full one is a client not reading (its buffer is large: see `mount`): the
+        // engine closed it when its buffer refused the packet (contract 4.6; the patch in
+        // `vendor/engineioxide`, which also covers broadcasts from other nodes), so it resumes
+        // and gets the event in `pendingMessages`; it is never skipped while connected.
         Err(BroadcastError::Socket(errors)) => {
             let full = errors
                 .iter()
                 .filter(|e| matches!(e, SocketError::InternalChannelFull))
                 .count();
             if full > 0 {
-                tracing::warn!(
+                tracing::info!(
                     sockets = full,
                     event,
-                    "a socket's send buffer is full: the event was dropped for it"
+                    "send buffers full: those sockets were disconnected and will resume"
                 );
             }
             Ok(())
@@ -210,5 +217,21 @@ impl<A: Adapter> Server for SocketIo<A> {
                 Some((user.user_id, user.socket_id.clone(), live))
             })
             .collect()
+    }
+
+    fn hint(&self, hints: &BTreeMap<UserId, SyncHint>) -> usize {
+        self.sockets()
+            .into_iter()
+            .filter(|s| {
+                let Some(user) = s.extensions.get::<Arc<SocketUser<A>>>() else {
+                    return false;
+                };
+                let Some(hint) = hints.get(&user.user_id) else {
+                    return false;
+                };
+                // A full buffer closes the socket (it resumes): nothing else to do.
+                user.is_registered() && s.emit(outbound::SYNC_HINT, hint).is_ok()
+            })
+            .count()
     }
 }

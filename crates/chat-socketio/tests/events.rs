@@ -68,7 +68,7 @@ async fn server(policies: Policies) -> Server {
         axum::Router::new(),
         SocketConfig::default(),
         state,
-        Rooms::Local,
+        Rooms::<socketioxide_redis::drivers::fred::FredDriver>::Local,
         &publisher,
     )
     .await

@@ -444,10 +444,28 @@ where
     ///
     /// If the internal chan is full, the function will return a [`TrySendError::Full`] error.
     /// If the socket is closed, the function will return a [`TrySendError::Closed`] error.
+    ///
+    /// chat-gateway patch: a full channel also closes the socket (`TransportError`). A client
+    /// that does not read its packets is disconnected rather than skipped while it stays
+    /// connected (it resumes and is sent what it missed). Here, below every path a packet
+    /// takes (an emit, a local broadcast, a broadcast from another node through the adapter).
     #[inline]
     pub fn reserve(&self) -> Result<Permit<'_>, TrySendError<()>> {
-        let permit = self.internal_tx.try_reserve()?;
-        Ok(Permit { inner: permit })
+        match self.internal_tx.try_reserve() {
+            Ok(permit) => Ok(Permit { inner: permit }),
+            Err(TrySendError::Full(())) => {
+                // Once: the session's token is cancelled as soon as it is closed.
+                if !self.cancellation_token.is_cancelled() {
+                    #[cfg(feature = "tracing")]
+                    tracing::warn!(sid = ?self.id, "send buffer full: closing the socket");
+                    // `close` only removes the session and spawns the disconnect handler: safe
+                    // while a broadcast holds the rooms.
+                    self.close(DisconnectReason::TransportError);
+                }
+                Err(TrySendError::Full(()))
+            }
+            Err(closed) => Err(closed),
+        }
     }
 
     /// Emits a message to the client.

@@ -19,6 +19,7 @@ use crate::{
         MessageRepository, MuteRepository, PresenceStore,
     },
     presence::PresenceStatus,
+    resume::ConversationHead,
 };
 
 /// Why creating a conversation failed.
@@ -278,5 +279,14 @@ impl ConversationService {
     /// The repository's.
     pub async fn list_mutes(&self, user: UserId) -> Result<Vec<Mute>, RepoError> {
         self.mutes.list_user_mutes(user, self.clock.now()).await
+    }
+
+    /// The newest sequence of each conversation `user` is an active member of (`sync:hint`,
+    /// contract 4.6: read after a node may have missed live events).
+    ///
+    /// # Errors
+    /// The repository's.
+    pub async fn heads(&self, user: UserId) -> Result<Vec<ConversationHead>, RepoError> {
+        self.conversations.list_conversation_heads(user).await
     }
 }

@@ -279,3 +279,54 @@ test("history pages back on scroll-up", { timeout: 40_000 }, async () => {
     await browser.close();
   }
 });
+
+test("the page catches up by history after a skipped sequence and after sync:hint (contract 4.6)", { timeout: 40_000 }, async () => {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ARGS, headless: true });
+  try {
+    const ada = await newUser(browser);
+    const bob = await newUser(browser);
+    await signIn(ada, "Ada Gap");
+    const bobId = await signIn(bob, "Bob Gap");
+    await ada.locator("#new-chat-id").fill(bobId);
+    await ada.locator("#new-chat button[type=submit]").click();
+    await ada.locator("#peer-name", { hasText: "Bob Gap" }).waitFor();
+    await send(ada, "one");
+    await mine(ada, "one", "delivered").waitFor();
+    await bob.locator("#chat-list li", { hasText: "Ada Gap" }).click();
+    await theirs(bob, "one").waitFor();
+    // Bob's page stops hearing message:received for a while: a live event it misses.
+    const deaf = () => bob.evaluate(() => {
+      const s = globalThis.chatApp.socket;
+      globalThis.heldListeners = s.listeners("message:received");
+      s.off("message:received");
+    });
+    const hear = () => bob.evaluate(() => {
+      const s = globalThis.chatApp.socket;
+      for (const l of globalThis.heldListeners) s.on("message:received", l);
+    });
+    await deaf();
+    await send(ada, "two (missed live)");
+    await mine(ada, "two (missed live)", "delivered").waitFor();
+    await hear();
+    await send(ada, "three");
+    await theirs(bob, "three").waitFor();
+    // three skipped sequence 2: the page fetched it.
+    await theirs(bob, "two (missed live)").waitFor();
+    assert.deepEqual(await texts(bob), ["one", "two (missed live)", "three"]);
+
+    await deaf();
+    await send(ada, "four (missed live)");
+    await mine(ada, "four (missed live)", "delivered").waitFor();
+    await hear();
+    // The hint a node sends after a gap (the server side is tests/redis-restart and tests/node-pause).
+    await bob.evaluate(() => {
+      const { socket, state } = globalThis.chatApp;
+      for (const l of socket.listeners("sync:hint")) l({ lastSequences: { [state.openId]: 4 } });
+    });
+    await theirs(bob, "four (missed live)").waitFor();
+    assert.deepEqual(await texts(bob), ["one", "two (missed live)", "three", "four (missed live)"]);
+    assert.deepEqual(bob.errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -6,6 +6,7 @@ mod group;
 mod message;
 mod read;
 mod session;
+mod sync;
 
 pub use self::{
     actions::{BlockEntry, BlockResult, MuteChange, MuteEntry, MuteResult},
@@ -24,4 +25,5 @@ pub use self::{
         AuthAck, Connected, Greeted, Pong, PresenceAck, PresenceChanged, Reconnected, ResumeStatus,
         TypingAck, TypingIndicator, by_conversation,
     },
+    sync::SyncHint,
 };

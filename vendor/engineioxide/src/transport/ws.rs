@@ -302,9 +302,9 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                             let mut buff = Vec::with_capacity(bin.len() + 1);
                             buff.push(0x04);
                             buff.extend(bin);
-                            tx.feed(Message::Binary(buff.into())).await
+                            feed_or_cancel(&socket, &mut tx, Message::Binary(buff.into())).await
                         } else {
-                            tx.feed(Message::Binary(bin)).await
+                            feed_or_cancel(&socket, &mut tx, Message::Binary(bin)).await
                         }
                     }
                     // A Noop Packet maybe sent by the server to upgrade from a polling connection
@@ -313,7 +313,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                     Packet::Noop => Ok(()),
                     _ => {
                         let packet: String = $item.try_into().unwrap();
-                        tx.feed(Message::Text(packet.into())).await
+                        feed_or_cancel(&socket, &mut tx, Message::Text(packet.into())).await
                     }
                 };
                 if let Err(_e) = res {
@@ -357,13 +357,23 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 
         #[cfg(feature = "tracing")]
         tracing::trace!(sid = %socket.id, "ws flush");
-        tx.flush().await.ok();
+        // chat-gateway patch: a write blocked on a client that does not read gives way to the
+        // session's close (see `feed_or_cancel`).
+        if socket
+            .cancellation_token
+            .run_until_cancelled(tx.flush())
+            .await
+            .is_none()
+        {
+            break;
+        }
     }
 
     #[cfg(feature = "tracing")]
     tracing::trace!(sid = %socket.id, "ws closing flush");
 
-    tx.flush().await.ok();
+    // chat-gateway patch: bounded, so a client that stopped reading cannot keep the connection.
+    let _ = tokio::time::timeout(CLOSING_FLUSH, tx.flush()).await;
     // chat-gateway patch: close with the code the reader asked for, if any.
     let code = close_code.load(Ordering::SeqCst);
     if code != 0 {
@@ -373,8 +383,32 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         };
         tx.send(Message::Close(Some(frame))).await.ok();
     }
-    tx.close().await.ok();
+    let _ = tokio::time::timeout(CLOSING_FLUSH, tx.close()).await;
 }
+
+/// chat-gateway patch: how long the writer of a closed session may still take to flush.
+const CLOSING_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// chat-gateway patch: feeds `msg` unless the session is closed first. Feeding waits while the
+/// client does not read (TCP backpressure); without this, the writer would hold the session's
+/// packet channel until the client read again, and a closed session would never finish
+/// closing (its disconnect handler waits for that channel).
+async fn feed_or_cancel<D, S>(
+    socket: &Socket<D>,
+    tx: &mut SplitSink<WebSocketStream<S>, Message>,
+    msg: Message,
+) -> Result<(), tungstenite::Error>
+where
+    D: Default + Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    socket
+        .cancellation_token
+        .run_until_cancelled(tx.feed(msg))
+        .await
+        .unwrap_or(Ok(()))
+}
+
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
 async fn init_handshake<S>(
     sid: Sid,
