@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  user, uuid, conversation, connect, ack, waitFor, message, pair, history, closeAll, keys, sleep, disconnected,
+  URL, user, uuid, conversation, connect, ack, waitFor, message, pair, history, closeAll, keys, sleep, disconnected,
 } from "./lib.mjs";
 
 const RECEIVED_KEYS = ["content", "conversationId", "messageId", "readBy", "senderDeviceId", "senderId", "senderName", "serverSequence", "status", "timestamp"];
@@ -197,5 +197,73 @@ test("more than 500 missed messages: the 500 oldest, hasMore: true, the rest in 
     assert.deepEqual(h.unreadCounts, Object.fromEntries(convs.map((cid) => [cid, 10])));
   } finally {
     closeAll(sockets, again);
+  }
+});
+
+/**
+ * A TCP proxy to the server that holds what the client sends for `delayMs` (in order) and
+ * passes what the server sends at once: the server sees a goodbye `delayMs` after the client
+ * said it, and what it emits meanwhile crosses the goodbye on the wire.
+ */
+async function delayingProxy(delayMs) {
+  const net = await import("node:net");
+  const target = new globalThis.URL(URL);
+  const open = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    open.add(client).add(upstream);
+    client.on("data", (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    client.on("end", () => setTimeout(() => upstream.end(), delayMs));
+    upstream.on("data", (chunk) => client.write(chunk));
+    upstream.on("end", () => client.end());
+    for (const s of [client, upstream]) s.on("error", () => { client.destroy(); upstream.destroy(); });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => { for (const s of open) s.destroy(); server.close(); },
+  };
+}
+
+test("without lastSequences, messages crossing a goodbye on the wire are in pendingMessages", async () => {
+  const b = user("reader");
+  const dev = uuid();
+  const peers = Array.from({ length: 4 }, (_, i) => user(`talker${i}`));
+  const convs = [];
+  for (const f of peers) convs.push(await conversation(f, b));
+  const senders = [];
+  const proxy = await delayingProxy(300);
+  let B, again;
+  try {
+    for (const f of peers) senders.push(await connect(f.token, { deviceId: uuid() }));
+    B = await connect(b.token, { deviceId: dev, url: proxy.url, timeout: 10000 });
+    // 4 senders × 10 messages (the per-user send limit), one every 40 ms each; the device says
+    // goodbye in the middle of the stream.
+    const sent = [];
+    const sending = Promise.all(senders.map(async (S, i) => {
+      for (let k = 0; k < 10; k++) {
+        const m = message(convs[i], `t${i}-${k}`);
+        const d = await ack(S.socket, "message:send", m);
+        assert.ok(!d.error, JSON.stringify(d));
+        sent.push(m.messageId);
+        await sleep(40);
+      }
+    }));
+    await sleep(200);
+    const gone = disconnected(B.socket);
+    B.socket.disconnect();
+    await gone;
+    const live = new Set(B.socket.log.filter(([n]) => n === "message:received").map(([, x]) => x.messageId));
+    await sending;
+    await sleep(500); // the goodbye reaches the server 300 ms late
+    again = await connect(b.token, { deviceId: dev });
+    assert.equal(again.event, "reconnected");
+    const pending = new Set(again.hello.pendingMessages.map((x) => x.messageId));
+    const missing = sent.filter((id) => !live.has(id) && !pending.has(id));
+    assert.ok(live.size > 0 && live.size < sent.length, `the goodbye fell inside the stream (${live.size} live of ${sent.length})`);
+    assert.deepEqual(missing, [], `${missing.length} of ${sent.length} messages neither live nor in pendingMessages`);
+  } finally {
+    closeAll(senders, B, again);
+    proxy.close();
   }
 });
