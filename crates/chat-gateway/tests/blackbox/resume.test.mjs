@@ -262,7 +262,9 @@ test("without lastSequences, messages crossing a goodbye on the wire are in pend
         await sleep(40);
       }
     }));
-    await sleep(200);
+    // Say goodbye once a few arrived live, with most of the stream still to come.
+    const liveCount = () => B.socket.log.filter(([n]) => n === "message:received").length;
+    for (const deadline = Date.now() + 10000; liveCount() < 8 && Date.now() < deadline;) await sleep(5);
     const gone = disconnected(B.socket);
     B.socket.disconnect();
     await gone;
