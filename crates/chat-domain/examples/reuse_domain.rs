@@ -26,7 +26,7 @@ use chat_domain::{
         Clock, ConversationRepository, EventPublisher, MuteRepository, RateLimiter, SendContext,
     },
     rate_limit::{Quota, RateDecision, RateLimitKey},
-    read_marker::MarkerMove,
+    read_marker::MarkerAdvance,
     resume::ConversationHead,
     service::{MuteError, MuteService, Policies, SendContextCache},
 };
@@ -94,7 +94,7 @@ impl ConversationRepository for MemoryStore {
         _: UserId,
         _: ServerSequence,
         _: Timestamp,
-    ) -> Result<MarkerMove, RepoError> {
+    ) -> Result<MarkerAdvance, RepoError> {
         Err(not_kept())
     }
 

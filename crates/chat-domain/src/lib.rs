@@ -35,7 +35,7 @@
 //! };
 //! # use chat_domain::{
 //! #     conversation::{ChatListPage, Created, OneToOnePair},
-//! #     paging::PageLimit, ports::SendContext, read_marker::MarkerMove, resume::ConversationHead,
+//! #     paging::PageLimit, ports::SendContext, read_marker::MarkerAdvance, resume::ConversationHead,
 //! # };
 //!
 //! /// The notification service's store: its conversations and mutes.
@@ -64,7 +64,7 @@
 //! #   async fn list_chat_list(&self, _: UserId, _: PageLimit, _: u64, _: Timestamp)
 //! #       -> Result<ChatListPage, RepoError> { Err(RepoError::internal("not kept here")) }
 //! #   async fn advance_read_marker(&self, _: ConversationId, _: UserId, _: ServerSequence, _: Timestamp)
-//! #       -> Result<MarkerMove, RepoError> { Err(RepoError::internal("not kept here")) }
+//! #       -> Result<MarkerAdvance, RepoError> { Err(RepoError::internal("not kept here")) }
 //! #   async fn unread_count(&self, _: ConversationId, _: UserId)
 //! #       -> Result<u64, RepoError> { Err(RepoError::internal("not kept here")) }
 //! #   async fn unread_counts(&self, _: UserId)

@@ -28,7 +28,7 @@ use crate::{
     paging::{HistoryQuery, PageLimit},
     presence::{PresenceChange, PresenceStatus},
     rate_limit::{Quota, RateDecision, RateLimitKey},
-    read_marker::{MarkerMove, ReadTarget},
+    read_marker::{MarkerAdvance, ReadTarget},
     resume::{ConversationHead, ResumePoint},
     sequence::{ClientSequence, ServerSequence},
     time::Timestamp,
@@ -159,7 +159,9 @@ pub trait ConversationRepository: Send + Sync {
 
     /// Moves `user`'s read marker in `conversation` forward to `proposed` (clamped to the
     /// conversation's newest sequence), atomically: a concurrent older proposal never moves it
-    /// back.
+    /// back. Returns the resulting marker (moved or not) with the unread count after that very
+    /// marker, read in the same atomic step: under concurrent reads, never the count of a
+    /// marker another read moved to.
     ///
     /// # Errors
     /// MUST return `RepoError::NotFound` when `user` is not a participant of `conversation` or the
@@ -170,7 +172,7 @@ pub trait ConversationRepository: Send + Sync {
         user: UserId,
         proposed: ServerSequence,
         now: Timestamp,
-    ) -> Result<MarkerMove, RepoError>;
+    ) -> Result<MarkerAdvance, RepoError>;
 
     /// Messages others sent in `conversation` after `user`'s marker.
     ///

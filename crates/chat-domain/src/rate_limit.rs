@@ -16,11 +16,11 @@ pub enum RateLimitedAction {
     MessageSend,
     /// `message:read` and `POST /conversations/{id}/read`.
     MessageRead,
-    /// `typing:start` / `typing:stop`.
+    /// `typing:start` (a `typing:stop` is never counted nor refused).
     Typing,
-    /// Block and unblock.
+    /// Block (unblocking is never counted nor refused).
     Block,
-    /// Mute and unmute.
+    /// Mute (unmuting is never counted nor refused).
     Mute,
     /// Group creation, member changes, role and title changes (leaving and `requestId`
     /// replays excepted).
@@ -69,11 +69,11 @@ pub struct RateLimitPolicy {
     pub message_send: Quota,
     /// `message:read`, default 60/min.
     pub message_read: Quota,
-    /// typing, default 30/min.
+    /// `typing:start`, default 30/min.
     pub typing: Quota,
-    /// block/unblock, default 5/min.
+    /// block, default 5/min.
     pub block: Quota,
-    /// mute/unmute, default 5/min.
+    /// mute, default 5/min.
     pub mute: Quota,
     /// group administration, default 30/min.
     pub group_admin: Quota,

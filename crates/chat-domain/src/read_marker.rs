@@ -72,6 +72,24 @@ impl MarkerMove {
     }
 }
 
+/// A read applied to a participant's marker: the move, and the unread count after the marker
+/// it left, taken together (never another concurrent read's count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkerAdvance {
+    /// Whether and where the marker moved.
+    pub moved: MarkerMove,
+    /// Messages others sent after [`MarkerAdvance::marker`], as of the move.
+    pub unread_count: u64,
+}
+
+impl MarkerAdvance {
+    /// The marker after the move.
+    #[must_use]
+    pub const fn marker(self) -> ReadMarker {
+        self.moved.marker()
+    }
+}
+
 /// The forward-only rule. `proposed` is clamped to the conversation's newest sequence: one cannot
 /// read what does not exist yet.
 #[must_use]

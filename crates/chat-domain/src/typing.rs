@@ -1,8 +1,12 @@
-//! Typing indicators: a 1 s throttle on repeated starts and an automatic clear after a timeout.
+//! Typing indicators: per user, not per device (contract 4.3). A 1 s throttle on repeated
+//! starts, an automatic clear after a timeout, and a clear when the last device that typed
+//! leaves.
 //!
-//! [`TypingTracker`] is a pure state machine keyed by whatever the adapter chooses (typically
-//! conversation, user and socket). The adapter owns the timers: it calls [`TypingTracker::expire`]
-//! when a returned `expires_at` passes and broadcasts the clear when that says so.
+//! [`TypingTracker`] is a pure state machine over indicators keyed by whatever the adapter
+//! chooses (typically conversation and user), each remembering which of the user's devices
+//! (sockets, `S`) typed since it went up. The latest start or stop from any of them decides.
+//! The adapter owns the timers: it calls [`TypingTracker::expire`] when a returned
+//! `expires_at` passes and broadcasts the clear when that says so.
 
 use std::{collections::HashMap, hash::Hash};
 
@@ -51,20 +55,24 @@ impl TypingStart {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Typing {
+#[derive(Debug, Clone)]
+struct Typing<S> {
     broadcast_at: Timestamp,
     expires_at: Timestamp,
+    /// The devices that started since the indicator went up (few: a user's devices).
+    typists: Vec<S>,
+    /// The one whose start set `expires_at`.
+    last: S,
 }
 
 /// Who is typing where.
 #[derive(Debug)]
-pub struct TypingTracker<K> {
+pub struct TypingTracker<K, S> {
     policy: TypingPolicy,
-    typing: HashMap<K, Typing>,
+    typing: HashMap<K, Typing<S>>,
 }
 
-impl<K: Eq + Hash + Clone> TypingTracker<K> {
+impl<K: Eq + Hash + Clone, S: Eq + Clone> TypingTracker<K, S> {
     /// An empty tracker.
     #[must_use]
     pub fn new(policy: TypingPolicy) -> Self {
@@ -74,16 +82,22 @@ impl<K: Eq + Hash + Clone> TypingTracker<K> {
         }
     }
 
-    /// A `typing:start` at `now`.
-    pub fn start(&mut self, key: K, now: Timestamp) -> TypingStart {
+    /// A `typing:start` from device `by` at `now`.
+    pub fn start(&mut self, key: K, by: S, now: Timestamp) -> TypingStart {
         let expires_at = now.plus_millis(self.policy.timeout_ms);
         match self.typing.get_mut(&key) {
-            Some(t)
-                if t.expires_at > now
-                    && now.millis_since(t.broadcast_at) < self.policy.throttle_ms =>
-            {
+            Some(t) if t.expires_at > now => {
+                if !t.typists.contains(&by) {
+                    t.typists.push(by.clone());
+                }
+                t.last = by;
                 t.expires_at = expires_at;
-                TypingStart::Refreshed { expires_at }
+                if now.millis_since(t.broadcast_at) < self.policy.throttle_ms {
+                    TypingStart::Refreshed { expires_at }
+                } else {
+                    t.broadcast_at = now;
+                    TypingStart::Broadcast { expires_at }
+                }
             }
             _ => {
                 self.typing.insert(
@@ -91,6 +105,8 @@ impl<K: Eq + Hash + Clone> TypingTracker<K> {
                     Typing {
                         broadcast_at: now,
                         expires_at,
+                        typists: vec![by.clone()],
+                        last: by,
                     },
                 );
                 TypingStart::Broadcast { expires_at }
@@ -98,30 +114,40 @@ impl<K: Eq + Hash + Clone> TypingTracker<K> {
         }
     }
 
-    /// A `typing:stop` (or a disconnect): whether a clear must be broadcast.
+    /// A `typing:stop` from any device of the user: whether a clear must be broadcast.
     pub fn stop(&mut self, key: &K) -> bool {
         self.typing.remove(key).is_some()
     }
 
-    /// A timer for `key` fired at `now`: whether the indicator has now expired and a clear must
-    /// be broadcast (false when it was refreshed or stopped meanwhile).
-    pub fn expire(&mut self, key: &K, now: Timestamp) -> bool {
+    /// A timer for `key` fired at `now`: when the indicator has now expired, the device whose
+    /// start it was (the clear is broadcast to everyone else); `None` when it was refreshed or
+    /// stopped meanwhile.
+    pub fn expire(&mut self, key: &K, now: Timestamp) -> Option<S> {
         match self.typing.get(key) {
-            Some(t) if t.expires_at <= now => {
-                self.typing.remove(key);
-                true
-            }
-            _ => false,
+            Some(t) if t.expires_at <= now => self.typing.remove(key).map(|t| t.last),
+            _ => None,
         }
     }
 
-    /// The keys matching `pred` that are typing (to clear them at disconnect), removed.
-    pub fn remove_where(&mut self, mut pred: impl FnMut(&K) -> bool) -> Vec<K> {
-        let keys: Vec<K> = self.typing.keys().filter(|k| pred(k)).cloned().collect();
-        for k in &keys {
-            self.typing.remove(k);
-        }
-        keys
+    /// Device `gone` left: the indicators whose last typing device it was, removed (to be
+    /// cleared). Indicators another device of the user still types in stay.
+    pub fn leave(&mut self, gone: &S) -> Vec<K> {
+        let mut cleared = Vec::new();
+        self.typing.retain(|key, t| {
+            t.typists.retain(|s| s != gone);
+            if t.typists.is_empty() {
+                cleared.push(key.clone());
+                false
+            } else {
+                if t.last == *gone
+                    && let Some(other) = t.typists.last()
+                {
+                    t.last = other.clone();
+                }
+                true
+            }
+        });
+        cleared
     }
 
     /// How many indicators are up.
@@ -173,7 +199,7 @@ mod tests {
         for step in script {
             match step {
                 Start(now, broadcast, expires) => {
-                    let got = t.start("k", at(now));
+                    let got = t.start("k", "s1", at(now));
                     assert_eq!(
                         matches!(got, TypingStart::Broadcast { .. }),
                         broadcast,
@@ -181,7 +207,9 @@ mod tests {
                     );
                     assert_eq!(got.expires_at(), at(expires), "{step:?}");
                 }
-                Expire(now, clears) => assert_eq!(t.expire(&"k", at(now)), clears, "{step:?}"),
+                Expire(now, clears) => {
+                    assert_eq!(t.expire(&"k", at(now)).is_some(), clears, "{step:?}");
+                }
                 Stop(clears) => assert_eq!(t.stop(&"k"), clears, "{step:?}"),
             }
         }
@@ -194,19 +222,66 @@ mod tests {
             timeout_ms: 500,
             throttle_ms: 1_000,
         });
-        assert!(matches!(t.start(1, at(0)), TypingStart::Broadcast { .. }));
-        assert!(matches!(t.start(1, at(600)), TypingStart::Broadcast { .. }));
+        assert!(matches!(
+            t.start(1, 's', at(0)),
+            TypingStart::Broadcast { .. }
+        ));
+        assert!(matches!(
+            t.start(1, 's', at(600)),
+            TypingStart::Broadcast { .. }
+        ));
     }
 
     #[test]
-    fn disconnect_clears_every_indicator_of_the_socket() {
+    fn the_users_devices_share_one_indicator_and_the_latest_start_sets_the_timer() {
         let mut t = TypingTracker::new(TypingPolicy::default());
-        t.start(("c1", "s1"), at(0));
-        t.start(("c2", "s1"), at(0));
-        t.start(("c1", "s2"), at(0));
-        let mut gone = t.remove_where(|k| k.1 == "s1");
+        assert!(matches!(
+            t.start("k", "phone", at(0)),
+            TypingStart::Broadcast { .. }
+        ));
+        // The laptop's start within the throttle only refreshes.
+        assert_eq!(
+            t.start("k", "laptop", at(500)),
+            TypingStart::Refreshed {
+                expires_at: at(3_500)
+            }
+        );
+        // The phone's timer (3 000) does not clear what the laptop refreshed.
+        assert_eq!(t.expire(&"k", at(3_000)), None);
+        // The clear at the laptop's timer is the laptop's (the others see it).
+        assert_eq!(t.expire(&"k", at(3_500)), Some("laptop"));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_stop_from_any_device_of_the_user_clears() {
+        let mut t = TypingTracker::new(TypingPolicy::default());
+        t.start("k", "phone", at(0));
+        assert!(t.stop(&"k"), "the laptop never typed, yet its stop decides");
+        assert_eq!(t.expire(&"k", at(3_000)), None, "no clear after the stop");
+    }
+
+    #[test]
+    fn leaving_clears_only_when_the_last_typing_device_left() {
+        let mut t = TypingTracker::new(TypingPolicy::default());
+        t.start(("c1", "ada"), "phone", at(0));
+        t.start(("c2", "ada"), "phone", at(0));
+        t.start(("c1", "ada"), "laptop", at(100));
+        t.start(("c1", "bob"), "bob-phone", at(0));
+        let mut gone = t.leave(&"phone");
         gone.sort_unstable();
-        assert_eq!(gone, vec![("c1", "s1"), ("c2", "s1")]);
+        assert_eq!(gone, vec![("c2", "ada")], "the laptop still types in c1");
+        assert_eq!(t.leave(&"laptop"), vec![("c1", "ada")]);
         assert_eq!(t.len(), 1);
+        assert_eq!(t.leave(&"nobody"), Vec::<(&str, &str)>::new());
+    }
+
+    #[test]
+    fn when_the_timers_device_left_the_clear_is_another_typists() {
+        let mut t = TypingTracker::new(TypingPolicy::default());
+        t.start("k", "phone", at(0));
+        t.start("k", "laptop", at(100));
+        assert!(t.leave(&"laptop").is_empty());
+        assert_eq!(t.expire(&"k", at(3_100)), Some("phone"));
     }
 }

@@ -599,11 +599,13 @@ async fn a_block_stops_sends_both_ways_until_it_is_lifted() {
         let typing = world
             .services
             .typing
-            .start(TypingKey {
-                conversation_id: c,
-                user_id: from.user,
-                socket_id: from.socket.clone(),
-            })
+            .start(
+                TypingKey {
+                    conversation_id: c,
+                    user_id: from.user,
+                },
+                from.socket.clone(),
+            )
             .await;
         assert!(
             matches!(typing, Err(TypingError::Blocked(s)) if s == side),
@@ -734,19 +736,26 @@ async fn a_muted_user_still_gets_unread_updates_flagged_muted() {
 
 #[tokio::test]
 async fn a_message_created_just_before_a_disconnect_is_owed_again_on_resume() {
-    let (world, c) = World::ada_and_bob_online().await;
-    let (ada, bob_phone) = (device(ADA, "laptop"), device(BOB, "phone"));
-    let early = world.send(&ada, c, 1, "long before").await.unwrap().message;
-    world.clock.advance(5_000);
-    // Emitted half a second before the transport closed without a goodbye: maybe lost in
-    // flight.
-    let late = world.send(&ada, c, 2, "just before").await.unwrap().message;
-    world.clock.advance(500);
-    world.leave(&bob_phone, Departure::Closed).await;
-    world.clock.advance(1_000);
-    let back = world.connect(&bob_phone).await;
-    let pending = back.resumed.expect("resumed").pending;
-    assert_eq!(pending, vec![late], "owed again; {early:?} is not");
+    let margin = Policies::default().resume_margin.0;
+    for departure in [Departure::Deliberate, Departure::Closed, Departure::Abrupt] {
+        let (world, c) = World::ada_and_bob_online().await;
+        let (ada, bob_phone) = (device(ADA, "laptop"), device(BOB, "phone"));
+        let early = world.send(&ada, c, 1, "long before").await.unwrap().message;
+        world.clock.advance(margin + 1_000);
+        // Emitted half a second before the server saw the device go, after a goodbye too
+        // (it may have crossed the goodbye on the wire): maybe lost in flight.
+        let late = world.send(&ada, c, 2, "just before").await.unwrap().message;
+        world.clock.advance(500);
+        world.leave(&bob_phone, departure).await;
+        world.clock.advance(1_000);
+        let back = world.connect(&bob_phone).await;
+        let pending = back.resumed.expect("resumed").pending;
+        assert_eq!(
+            pending,
+            vec![late],
+            "{departure:?}: owed again; {early:?} is not"
+        );
+    }
 }
 
 #[tokio::test]
@@ -754,7 +763,9 @@ async fn a_message_created_while_a_goodbye_waited_to_be_handled_is_owed() {
     let (world, c) = World::ada_and_bob_online().await;
     let (ada, bob_phone) = (device(ADA, "laptop"), device(BOB, "phone"));
     world.send(&ada, c, 1, "before").await.unwrap();
-    world.clock.advance(5_000);
+    world
+        .clock
+        .advance(Policies::default().resume_margin.0 + 1_000);
     let left_at = world.clock.now();
     world.clock.advance(200);
     // Committed after the goodbye arrived, before its handler (waiting for a turn) ran.
@@ -777,8 +788,10 @@ async fn a_device_that_returns_within_the_window_gets_exactly_what_it_missed() {
         device(BOB, "phone"),
     );
     world.send(&ada, c, 1, "before").await.unwrap();
-    // Longer ago than the clean-disconnect margin (2 s): known delivered.
-    world.clock.advance(5_000);
+    // Longer ago than the resume margin (heartbeat + 2 s): known delivered.
+    world
+        .clock
+        .advance(Policies::default().resume_margin.0 + 1_000);
 
     world.disconnect(&bob_phone).await;
     world.clock.advance(60_000);

@@ -143,16 +143,10 @@ fn policies(settings: &Settings) -> Policies {
         resume_window: ResumeWindow(
             i64::try_from(settings.resume_window.as_millis()).unwrap_or(i64::MAX),
         ),
-        resume_margin: {
-            let clean_ms = ResumeMargin::default().clean_ms;
-            let unnoticed = settings.ping_interval + settings.ping_timeout;
-            ResumeMargin {
-                clean_ms,
-                abrupt_ms: i64::try_from(unnoticed.as_millis())
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(clean_ms),
-            }
-        },
+        resume_margin: ResumeMargin::for_heartbeat(
+            i64::try_from((settings.ping_interval + settings.ping_timeout).as_millis())
+                .unwrap_or(i64::MAX),
+        ),
     }
 }
 

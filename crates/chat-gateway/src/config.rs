@@ -142,17 +142,17 @@ pub const VARIABLES: &[Variable] = &[
     var(
         "CHAT_RATE_LIMIT_TYPING",
         Some("30"),
-        "typing per user per minute",
+        "typing:start per user per minute (typing:stop is never limited)",
     ),
     var(
         "CHAT_RATE_LIMIT_BLOCK",
         Some("5"),
-        "block and unblock per user per minute",
+        "block per user per minute (unblock is never limited)",
     ),
     var(
         "CHAT_RATE_LIMIT_MUTE",
         Some("5"),
-        "mute and unmute per user per minute",
+        "mute per user per minute (unmute is never limited)",
     ),
     var(
         "CHAT_MAX_MESSAGE_CHARS",

@@ -160,13 +160,13 @@ fn typing_key<A: Adapter>(me: &SocketUser<A>, p: &ConversationRef) -> Result<Typ
     Ok(TypingKey {
         conversation_id: p.validate()?,
         user_id: me.user_id,
-        socket_id: me.socket_id.clone(),
     })
 }
 
 async fn typing_start<A: Adapter>(cx: Cx<A>, p: ConversationRef) -> Result<TypingAck, Failure> {
     let key = typing_key(&cx.me, &p)?;
-    let done = cx.state.services.typing.start(key.clone()).await?;
+    let by = cx.me.socket_id.clone();
+    let done = cx.state.services.typing.start(key.clone(), by).await?;
     if let Some(at) = done.expires_at {
         cx.state.timers.watch(at, Due::Typing(key));
     }
@@ -181,7 +181,7 @@ async fn typing_stop<A: Adapter>(cx: Cx<A>, p: ConversationRef) -> Result<Typing
         .state
         .services
         .typing
-        .stop(typing_key(&cx.me, &p)?)
+        .stop(typing_key(&cx.me, &p)?, cx.me.socket_id.clone())
         .await?;
     Ok(TypingAck {
         conversation_id: done.conversation_id.get(),

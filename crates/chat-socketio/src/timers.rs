@@ -16,7 +16,8 @@ use tokio::sync::Notify;
 pub(crate) enum Due {
     /// Check a socket's token: disconnect it unless it was refreshed or it left.
     Token(Sid),
-    /// Clear a typing indicator unless it was refreshed or stopped.
+    /// Clear a user's typing indicator unless it was refreshed (from any of the user's
+    /// sockets) or stopped.
     Typing(TypingKey),
 }
 
@@ -99,7 +100,7 @@ impl Timers {
 
 #[cfg(test)]
 mod tests {
-    use chat_domain::{ConversationId, SocketId, UserId};
+    use chat_domain::{ConversationId, UserId};
 
     use super::*;
 
@@ -143,7 +144,6 @@ mod tests {
         let key = TypingKey {
             conversation_id: ConversationId::new(uuid::Uuid::from_u128(1)),
             user_id: UserId::new(uuid::Uuid::from_u128(2)),
-            socket_id: SocketId::new("s".to_owned()),
         };
         let sid = Sid::new();
         timers.watch(Timestamp::from_millis(3_000), Due::Typing(key.clone()));

@@ -4,7 +4,7 @@ use chat_domain::{
     ConversationId, PageLimit, RepoError, ServerSequence, Timestamp, UserId,
     conversation::{ChatListPage, Conversation, Created, OneToOnePair},
     ports::{ConversationRepository, SendContext},
-    read_marker::{MarkerMove, ReadMarker},
+    read_marker::{MarkerAdvance, MarkerMove, ReadMarker},
     resume::ConversationHead,
 };
 use sea_orm::{
@@ -101,13 +101,19 @@ impl SqlConversationRepository {
 struct MarkerRow {
     last_read_sequence: i64,
     last_read_at: Option<time::OffsetDateTime>,
+    /// Of the same row version as the marker.
+    unread_count: i64,
 }
 
 impl MarkerRow {
-    fn marker(self) -> Result<ReadMarker, RepoError> {
-        Ok(ReadMarker {
+    fn advance(self, moved: fn(ReadMarker) -> MarkerMove) -> Result<MarkerAdvance, RepoError> {
+        let marker = ReadMarker {
             sequence: mapping::to_seq(self.last_read_sequence)?,
             read_at: self.last_read_at.map(mapping::from_datetime).transpose()?,
+        };
+        Ok(MarkerAdvance {
+            moved: moved(marker),
+            unread_count: mapping::to_count(self.unread_count),
         })
     }
 }
@@ -195,7 +201,7 @@ impl ConversationRepository for SqlConversationRepository {
         user: UserId,
         proposed: ServerSequence,
         now: Timestamp,
-    ) -> Result<MarkerMove, RepoError> {
+    ) -> Result<MarkerAdvance, RepoError> {
         let backend = self.db.get_database_backend();
         let proposed = mapping::seq_value(proposed);
         // The proposal clamped to the conversation's newest sequence.
@@ -215,7 +221,7 @@ impl ConversationRepository for SqlConversationRepository {
             "UPDATE participants SET last_read_sequence = {clamped}, last_read_at = ?, \
              unread_count = unread_count - {passed} \
              WHERE conversation_id = ? AND user_id = ? AND last_read_sequence < {clamped} \
-             RETURNING last_read_sequence, last_read_at"
+             RETURNING last_read_sequence, last_read_at, unread_count"
         );
         let values = vec![
             proposed.into(),
@@ -233,10 +239,12 @@ impl ConversationRepository for SqlConversationRepository {
         })
         .await
         .map_err(repo_err)?;
+        // The count comes from the row the marker is on, in the same statement: the count after
+        // this very marker, never one of a concurrent read (contract 4.2).
         if let Some(row) = moved {
-            return Ok(MarkerMove::Advanced(row.marker()?));
+            return row.advance(MarkerMove::Advanced);
         }
-        let current = "SELECT last_read_sequence, last_read_at FROM participants \
+        let current = "SELECT last_read_sequence, last_read_at, unread_count FROM participants \
                        WHERE conversation_id = ? AND user_id = ?";
         let values = vec![conversation.get().into(), user.get().into()];
         MarkerRow::find_by_statement(stmt(backend, current, values))
@@ -244,8 +252,7 @@ impl ConversationRepository for SqlConversationRepository {
             .await
             .map_err(repo_err)?
             .ok_or(RepoError::NotFound)?
-            .marker()
-            .map(MarkerMove::Unchanged)
+            .advance(MarkerMove::Unchanged)
     }
 
     async fn unread_count(

@@ -21,7 +21,7 @@ pub enum BlockError {
     /// The target is the actor or not a participant.
     #[error(transparent)]
     InvalidTarget(BlockTargetError),
-    /// Over the block quota.
+    /// Over the block quota (a block only: unblocking is never refused for rate).
     #[error("rate limit exceeded")]
     RateLimited(RateLimited),
     /// Storage failed.
@@ -81,6 +81,7 @@ impl BlockService {
         }
     }
 
+    /// The actor and the target are participants, the target another one.
     async fn check(
         &self,
         actor: UserId,
@@ -95,16 +96,7 @@ impl BlockService {
         ensure_block_target(actor, target, &found.participants).map_err(|e| match e {
             BlockTargetError::NotParticipant(_) => BlockError::NotParticipant,
             other => BlockError::InvalidTarget(other),
-        })?;
-        check_rate(
-            &*self.rate_limiter,
-            &self.policies.rate,
-            actor,
-            RateLimitedAction::Block,
-            self.clock.now(),
-        )
-        .await?
-        .map_err(BlockError::RateLimited)
+        })
     }
 
     /// Blocks `target` in `conversation` (idempotent: an existing block is returned as it is).
@@ -121,6 +113,15 @@ impl BlockService {
         target: UserId,
     ) -> Result<Block, BlockError> {
         self.check(actor, conversation, target).await?;
+        check_rate(
+            &*self.rate_limiter,
+            &self.policies.rate,
+            actor,
+            RateLimitedAction::Block,
+            self.clock.now(),
+        )
+        .await?
+        .map_err(BlockError::RateLimited)?;
         let block = self
             .blocks
             .insert_block(Block {
@@ -147,7 +148,7 @@ impl BlockService {
         Ok(block)
     }
 
-    /// Lifts the block. When it stood, publishes `user:unblocked` to the blocker and puts the
+    /// Lifts the block (never refused for rate, nor counted: contract 4.3). When it stood, publishes `user:unblocked` to the blocker and puts the
     /// blocked user's sockets back in the room (unless another block keeps them out).
     ///
     /// # Errors

@@ -115,23 +115,32 @@ pub struct Policies {
 /// connection that no longer delivered it, in milliseconds. A device resuming without
 /// `lastSequences` is owed every message created after the disconnect minus this margin: it
 /// may get again a few it had (clients drop repeats by `messageId`), never fewer.
+///
+/// One margin for every departure, the contract's bound (section 5: ping interval + ping
+/// timeout + 2 s): after a heartbeat timeout a dead connection went unnoticed that long; after
+/// a goodbye or a closed transport, what the server emitted while the goodbye was on the wire
+/// (or into the closing transport) is lost too, and a message created before the goodbye may
+/// be emitted well after it (a slow commit, a busy node), so no shorter margin is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResumeMargin {
-    /// After a clean disconnect (the client said so, or the transport closed): the time a
-    /// disconnect takes to reach the server and be handled, and the clock skew between nodes.
-    pub clean_ms: i64,
-    /// After a heartbeat timeout, or when a device comes back while its old connection still
-    /// looks alive: the longest a dead connection goes unnoticed (ping interval + ping
-    /// timeout) plus `clean_ms`.
-    pub abrupt_ms: i64,
+pub struct ResumeMargin(pub i64);
+
+impl ResumeMargin {
+    /// What a disconnect takes to reach the server and be handled, plus the clock skew between
+    /// nodes.
+    pub const HANDLING_MS: i64 = 2_000;
+
+    /// The margin for a heartbeat that leaves a dead connection unnoticed for `unnoticed_ms`
+    /// (ping interval + ping timeout).
+    #[must_use]
+    pub const fn for_heartbeat(unnoticed_ms: i64) -> Self {
+        Self(unnoticed_ms.saturating_add(Self::HANDLING_MS))
+    }
 }
 
 impl Default for ResumeMargin {
+    /// Socket.IO's default heartbeat: 25 s + 20 s.
     fn default() -> Self {
-        Self {
-            clean_ms: 2_000,
-            abrupt_ms: 47_000,
-        }
+        Self::for_heartbeat(45_000)
     }
 }
 

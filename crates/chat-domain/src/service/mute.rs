@@ -24,7 +24,7 @@ pub enum MuteError {
     /// `mutedUntil` is not in the future.
     #[error(transparent)]
     UntilInPast(#[from] MuteUntilInPast),
-    /// Over the mute quota.
+    /// Over the mute quota (a mute only: unmuting is never refused for rate).
     #[error("rate limit exceeded")]
     RateLimited(RateLimited),
     /// Storage failed.
@@ -75,24 +75,11 @@ impl MuteService {
         }
     }
 
-    async fn check(
-        &self,
-        user: UserId,
-        conversation: ConversationId,
-        now: Timestamp,
-    ) -> Result<(), MuteError> {
+    async fn check(&self, user: UserId, conversation: ConversationId) -> Result<(), MuteError> {
         participant_conversation(&*self.conversations, user, conversation)
             .await?
             .ok_or(MuteError::NotParticipant)?;
-        check_rate(
-            &*self.rate_limiter,
-            &self.policies.rate,
-            user,
-            RateLimitedAction::Mute,
-            now,
-        )
-        .await?
-        .map_err(MuteError::RateLimited)
+        Ok(())
     }
 
     /// Mutes (or re-mutes with a new expiry) and publishes `conversation:muted` to the user.
@@ -108,7 +95,16 @@ impl MuteService {
     ) -> Result<Mute, MuteError> {
         let now = self.clock.now();
         ensure_mute_until(now, muted_until)?;
-        self.check(user, conversation, now).await?;
+        self.check(user, conversation).await?;
+        check_rate(
+            &*self.rate_limiter,
+            &self.policies.rate,
+            user,
+            RateLimitedAction::Mute,
+            now,
+        )
+        .await?
+        .map_err(MuteError::RateLimited)?;
         let mute = self
             .mutes
             .upsert_mute(Mute {
@@ -128,7 +124,7 @@ impl MuteService {
         Ok(mute)
     }
 
-    /// Unmutes; publishes `conversation:unmuted` to the user when a mute was lifted. Returns
+    /// Unmutes (never refused for rate, nor counted: contract 4.3); publishes `conversation:unmuted` to the user when a mute was lifted. Returns
     /// the lifted mute, if any.
     ///
     /// # Errors
@@ -139,8 +135,7 @@ impl MuteService {
         user: UserId,
         conversation: ConversationId,
     ) -> Result<Option<Mute>, MuteError> {
-        let now = self.clock.now();
-        self.check(user, conversation, now).await?;
+        self.check(user, conversation).await?;
         let lifted = self.mutes.delete_mute(conversation, user).await?;
         self.cache.invalidate(conversation);
         if lifted.is_some() {

@@ -129,7 +129,9 @@ impl ReadService {
             .resolve_read_target(cmd.conversation_id, cmd.target)
             .await?
             .unwrap_or(ServerSequence::ZERO);
-        let moved = match self
+        // The marker and the count after it come from one atomic step of the store: under
+        // concurrent reads (several devices), a count read apart could be another read's.
+        let advance = match self
             .conversations
             .advance_read_marker(cmd.conversation_id, cmd.user_id, proposed, now)
             .await
@@ -137,11 +139,8 @@ impl ReadService {
             Err(RepoError::NotFound) => return Err(MarkReadError::NotParticipant),
             other => other?,
         };
+        let (moved, unread) = (advance.moved, advance.unread_count);
         let marker = moved.marker();
-        let unread = self
-            .conversations
-            .unread_count(cmd.conversation_id, cmd.user_id)
-            .await?;
         let ack = ReadAck {
             conversation_id: cmd.conversation_id,
             last_read_sequence: marker.sequence,

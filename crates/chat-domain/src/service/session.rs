@@ -334,7 +334,7 @@ impl SessionService {
                     req.user_id,
                     req.device_id.clone(),
                     now,
-                    self.policies.resume_margin.abrupt_ms,
+                    self.policies.resume_margin.0,
                 )
                 .await?,
             ),
@@ -451,11 +451,10 @@ impl SessionService {
             .iter()
             .any(|s| s.device_id == device && s.socket_id != socket);
         if !device_still_here {
-            let margin = match departure {
-                Departure::Deliberate => 0,
-                Departure::Closed => self.policies.resume_margin.clean_ms,
-                Departure::Abrupt => self.policies.resume_margin.abrupt_ms,
-            };
+            // The same margin whatever the departure (see `ResumeMargin`): after a goodbye
+            // too, messages emitted while it was on the wire are lost to the client.
+            tracing::debug!(?departure, "recording the resume point");
+            let margin = self.policies.resume_margin.0;
             let point = self.resume_point(user, device, now, margin).await?;
             self.sessions
                 .insert_resume_point(point, self.policies.resume_window.0)
@@ -466,13 +465,12 @@ impl SessionService {
     }
 }
 
-/// How a socket left, as far as the server can tell.
+/// How a socket left, as far as the server can tell (logged; the resume margin is the same for
+/// all: see [`super::ResumeMargin`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Departure {
-    /// The client said goodbye (or the server closed it): it had what was emitted before.
-    /// The point is exact: everything created after the server received the goodbye is owed.
-    /// (A message crossing the goodbye on the wire is covered by the client's
-    /// `lastSequences` only.)
+    /// The client said goodbye (or the server closed it). What the server emitted while the
+    /// goodbye was on the wire never reached the client.
     Deliberate,
     /// The transport closed without a goodbye (a dropped network, a closed tab, a proxy), and
     /// the server noticed at once: what was emitted shortly before may be lost in flight.

@@ -1,8 +1,11 @@
 //! `typing:start` / `typing:stop` and the automatic clear (contract 4.3).
 //!
-//! The indicator state lives in this process: a socket lives on one node, and so do its
-//! indicators. The adapter owns the timers: after a start it calls [`TypingService::expire`] at
-//! the returned `expires_at`, and at disconnect [`TypingService::clear_socket`].
+//! Typing is per user, not per device: one indicator per user and conversation, which the
+//! latest start or stop from any of the user's sockets decides, with one timer keyed by user.
+//! The indicator state lives in this process (the user's sockets on this node share it). The
+//! adapter owns the timers: after a start it calls [`TypingService::expire`] at the returned
+//! `expires_at`, and at disconnect [`TypingService::clear_socket`], which clears what that
+//! socket was the user's last typing socket for.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,15 +21,13 @@ use crate::{
     typing::{TypingStart, TypingTracker},
 };
 
-/// One typing indicator: a socket of a user in a conversation.
+/// One typing indicator: a user in a conversation, whichever of their devices types.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypingKey {
     /// Where.
     pub conversation_id: ConversationId,
     /// Who.
     pub user_id: UserId,
-    /// From which socket (excluded from the broadcast).
-    pub socket_id: SocketId,
 }
 
 /// The ack of a typing event.
@@ -49,7 +50,7 @@ pub enum TypingError {
     /// A block stands in the conversation.
     #[error("blocked: {0}")]
     Blocked(BlockSide),
-    /// Over the typing quota.
+    /// Over the typing quota (a start only: a stop is never refused for rate).
     #[error("rate limit exceeded")]
     RateLimited(RateLimited),
     /// Storage failed.
@@ -65,7 +66,7 @@ pub struct TypingService {
     publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     policies: Policies,
-    tracker: Mutex<TypingTracker<TypingKey>>,
+    tracker: Mutex<TypingTracker<TypingKey, SocketId>>,
 }
 
 impl std::fmt::Debug for TypingService {
@@ -98,17 +99,20 @@ impl TypingService {
         }
     }
 
+    /// A participant; for a start, no block stands and the quota allows it. A stop is never
+    /// refused for a block or for rate, and counts nothing (contract 4.3).
     async fn check(&self, key: &TypingKey, start: bool, now: Timestamp) -> Result<(), TypingError> {
         participant_conversation(&*self.conversations, key.user_id, key.conversation_id)
             .await?
             .ok_or(TypingError::NotParticipant)?;
-        if start {
-            let blocks = self
-                .blocks
-                .list_conversation_blocks(key.conversation_id)
-                .await?;
-            ensure_not_blocked(key.user_id, &blocks).map_err(TypingError::Blocked)?;
+        if !start {
+            return Ok(());
         }
+        let blocks = self
+            .blocks
+            .list_conversation_blocks(key.conversation_id)
+            .await?;
+        ensure_not_blocked(key.user_id, &blocks).map_err(TypingError::Blocked)?;
         check_rate(
             &*self.rate_limiter,
             &self.policies.rate,
@@ -120,21 +124,22 @@ impl TypingService {
         .map_err(TypingError::RateLimited)
     }
 
-    fn tracker(&self) -> std::sync::MutexGuard<'_, TypingTracker<TypingKey>> {
+    fn tracker(&self) -> std::sync::MutexGuard<'_, TypingTracker<TypingKey, SocketId>> {
         self.tracker.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `typing:start`: broadcasts unless a start was broadcast within the throttle.
+    /// `typing:start` from socket `by`: broadcasts unless a start of the user's was broadcast
+    /// within the throttle, and moves the user's timer.
     ///
     /// # Errors
     /// [`TypingError`].
     #[tracing::instrument(skip_all, fields(user.id = %key.user_id, conversation.id = %key.conversation_id))]
-    pub async fn start(&self, key: TypingKey) -> Result<TypingAck, TypingError> {
+    pub async fn start(&self, key: TypingKey, by: SocketId) -> Result<TypingAck, TypingError> {
         let now = self.clock.now();
         self.check(&key, true, now).await?;
-        let started = self.tracker().start(key.clone(), now);
+        let started = self.tracker().start(key.clone(), by.clone(), now);
         if let TypingStart::Broadcast { expires_at } = started {
-            self.broadcast(&key, true, Some(expires_at)).await;
+            self.broadcast(&key, &by, true, Some(expires_at)).await;
         }
         Ok(TypingAck {
             conversation_id: key.conversation_id,
@@ -143,17 +148,18 @@ impl TypingService {
         })
     }
 
-    /// `typing:stop`: clears the indicator if it is up.
+    /// `typing:stop` from socket `by`: clears the user's indicator if it is up, whichever of
+    /// the user's sockets started it.
     ///
     /// # Errors
-    /// [`TypingError`] (a block does not prevent stopping).
+    /// [`TypingError`] (neither a block nor the quota prevents stopping).
     #[tracing::instrument(skip_all, fields(user.id = %key.user_id, conversation.id = %key.conversation_id))]
-    pub async fn stop(&self, key: TypingKey) -> Result<TypingAck, TypingError> {
+    pub async fn stop(&self, key: TypingKey, by: SocketId) -> Result<TypingAck, TypingError> {
         let now = self.clock.now();
         self.check(&key, false, now).await?;
         let was_typing = self.tracker().stop(&key);
         if was_typing {
-            self.broadcast(&key, false, None).await;
+            self.broadcast(&key, &by, false, None).await;
         }
         Ok(TypingAck {
             conversation_id: key.conversation_id,
@@ -162,27 +168,35 @@ impl TypingService {
         })
     }
 
-    /// A start's timer fired: clears the indicator unless it was refreshed or stopped.
+    /// A start's timer fired: clears the user's indicator unless it was refreshed (from any of
+    /// the user's sockets) or stopped.
     pub async fn expire(&self, key: TypingKey) {
         let now = self.clock.now();
         let expired = self.tracker().expire(&key, now);
-        if expired {
-            self.broadcast(&key, false, None).await;
+        if let Some(last) = expired {
+            self.broadcast(&key, &last, false, None).await;
         }
     }
 
-    /// A socket left: clears every indicator it had up.
+    /// A socket left: clears every indicator it was the user's last typing socket for.
     pub async fn clear_socket(&self, socket: &SocketId) {
-        let keys = self.tracker().remove_where(|k| &k.socket_id == socket);
+        let keys = self.tracker().leave(socket);
         for key in keys {
-            self.broadcast(&key, false, None).await;
+            self.broadcast(&key, socket, false, None).await;
         }
     }
 
-    async fn broadcast(&self, key: &TypingKey, is_typing: bool, expires_at: Option<Timestamp>) {
+    /// To the conversation except `by`, the socket whose event (or timer) it is.
+    async fn broadcast(
+        &self,
+        key: &TypingKey,
+        by: &SocketId,
+        is_typing: bool,
+        expires_at: Option<Timestamp>,
+    ) {
         publish(
             &*self.publisher,
-            Audience::ConversationExcept(key.conversation_id, key.socket_id.clone()),
+            Audience::ConversationExcept(key.conversation_id, by.clone()),
             ServerEvent::TypingIndicator {
                 conversation_id: key.conversation_id,
                 user_id: key.user_id,

@@ -2,8 +2,9 @@
 // Covers: the 11th send within a minute → `rate_limit_exceeded` with `retryAfter` (ack,
 // `error:rate_limit_exceeded` ErrorPayload, `message:failed`), nothing saved, limits are per user,
 // a resend of a stored messageId is still answered (`duplicate: true`); `message:read` 61st →
-// rate limited, and REST read then answers `429` with a `Retry-After` header; `typing:start` 31st;
-// block 6th (socket) and REST block → 429; mute 6th (socket and REST 429); a WebSocket message
+// rate limited, and REST read then answers `429` with a `Retry-After` header; `typing:start` 31st
+// (`typing:stop` never counts nor is refused); block 6th (socket and REST 429), mute 6th (socket
+// and REST 429), while unblock and unmute never count nor are refused; a WebSocket message
 // over 65536 bytes closes that connection (close code checked against 1009) while other clients
 // carry on, and one just under the limit passes; an HTTP body over 65536 bytes → 413.
 import { test } from "node:test";
@@ -67,56 +68,90 @@ test("read limit: the 61st read is refused, REST read then answers 429 with Retr
   }
 });
 
-test("typing limit: the 31st typing event is refused", async () => {
+test("typing limit: the 31st typing:start is refused; typing:stop never counts and is never refused", async () => {
   const p = await pair();
   try {
-    const { c, B1 } = p;
+    const { b, c, A1, B1 } = p;
     for (let i = 0; i < 30; i++) {
-      const r = await ack(B1.socket, i % 2 ? "typing:stop" : "typing:start", { conversationId: c });
-      assert.ok(!r.error, `typing ${i + 1}: ${JSON.stringify(r)}`);
+      const r = await ack(B1.socket, "typing:start", { conversationId: c });
+      assert.ok(!r.error, `typing:start ${i + 1}: ${JSON.stringify(r)}`);
+      const s = await ack(B1.socket, "typing:stop", { conversationId: c });
+      assert.deepEqual(s, { conversationId: c, isTyping: false }, `typing:stop ${i + 1} counted toward the quota`);
     }
     await expectFailure(B1.socket, "typing:start", { conversationId: c }, "rate_limit_exceeded", assert);
+    // Over the quota, a stop is still answered and still clears.
+    const from = A1.socket.log.length;
+    const s = await ack(B1.socket, "typing:stop", { conversationId: c });
+    assert.deepEqual(s, { conversationId: c, isTyping: false });
+    const r = await ack(B1.socket, "typing:start", { conversationId: c });
+    assert.equal(r.error?.code, "rate_limit_exceeded", "still over the quota");
+    assert.ok(A1.socket.log.slice(from).every(([n, x]) => n !== "typing:indicator" || x.userId !== b.id || !x.isTyping));
   } finally {
     p.close();
   }
 });
 
-test("block limit: the 6th block/unblock is refused (socket), and REST block answers 429", async () => {
+test("block limit: the 6th block is refused (socket and REST 429); unblock never counts and is never refused", async () => {
   const p = await pair();
   try {
-    const { a, b, c, B1 } = p;
+    const { a, b, c, A1, B1 } = p;
     for (let i = 0; i < 5; i++) {
-      const r = await ack(B1.socket, i % 2 ? "unblock:user" : "block:user", { conversationId: c, blockedUserId: a.id });
-      assert.ok(!r.error, `block op ${i + 1}: ${JSON.stringify(r)}`);
+      const r = await ack(B1.socket, "block:user", { conversationId: c, blockedUserId: a.id });
+      assert.ok(!r.error, `block ${i + 1}: ${JSON.stringify(r)}`);
+      const u = await ack(B1.socket, "unblock:user", { conversationId: c, blockedUserId: a.id });
+      assert.ok(!u.error, `unblock ${i + 1} was refused: ${JSON.stringify(u)}`);
     }
-    await expectFailure(B1.socket, "unblock:user", { conversationId: c, blockedUserId: a.id }, "rate_limit_exceeded", assert);
-    assert429(await rest("POST", `/conversations/${c}/unblock`, { token: b.token, body: { blockedUserId: a.id } }));
-    // REST alone, for another user
+    await expectFailure(B1.socket, "block:user", { conversationId: c, blockedUserId: a.id }, "rate_limit_exceeded", assert);
+    assert429(await rest("POST", `/conversations/${c}/block`, { token: b.token, body: { blockedUserId: a.id } }));
+    const u = await ack(B1.socket, "unblock:user", { conversationId: c, blockedUserId: a.id });
+    assert.deepEqual(u, { success: true, conversationId: c, blockedUserId: a.id });
+    const ru = await rest("POST", `/conversations/${c}/unblock`, { token: b.token, body: { blockedUserId: a.id } });
+    assert.equal(ru.status, 200, `REST unblock over the quota: ${JSON.stringify(ru.body)}`);
+    // REST alone, for the other user: a block over the quota is refused, lifting it is not.
     for (let i = 0; i < 5; i++) {
-      const r = await rest("POST", `/conversations/${c}/${i % 2 ? "unblock" : "block"}`, { token: a.token, body: { blockedUserId: b.id } });
-      assert.equal(r.status, 200, `REST block op ${i + 1}: ${JSON.stringify(r.body)}`);
+      const r = await rest("POST", `/conversations/${c}/block`, { token: a.token, body: { blockedUserId: b.id } });
+      assert.equal(r.status, 200, `REST block ${i + 1}: ${JSON.stringify(r.body)}`);
+      if (i < 4) {
+        const r2 = await rest("POST", `/conversations/${c}/unblock`, { token: a.token, body: { blockedUserId: b.id } });
+        assert.equal(r2.status, 200, `REST unblock ${i + 1}: ${JSON.stringify(r2.body)}`);
+      }
     }
-    assert429(await rest("POST", `/conversations/${c}/unblock`, { token: a.token, body: { blockedUserId: b.id } }));
+    assert429(await rest("POST", `/conversations/${c}/block`, { token: a.token, body: { blockedUserId: b.id } }));
+    const from = A1.socket.log.length;
+    const lifted = await rest("POST", `/conversations/${c}/unblock`, { token: a.token, body: { blockedUserId: b.id } });
+    assert.equal(lifted.status, 200, `REST unblock over the quota: ${JSON.stringify(lifted.body)}`);
+    await waitFor(A1.socket, "user:unblocked", (x) => x.blockedUserId === b.id, { timeout: 2000, from });
   } finally {
     p.close();
   }
 });
 
-test("mute limit: the 6th mute/unmute is refused (socket and REST)", async () => {
+test("mute limit: the 6th mute is refused (socket and REST 429); unmute never counts and is never refused", async () => {
   const p = await pair();
   try {
-    const { a, b, c, A1 } = p;
+    const { a, b, c, A1, B1 } = p;
     for (let i = 0; i < 5; i++) {
-      const r = await ack(A1.socket, i % 2 ? "unmute:conversation" : "mute:conversation", { conversationId: c });
-      assert.ok(!r.error, `mute op ${i + 1}: ${JSON.stringify(r)}`);
+      const r = await ack(A1.socket, "mute:conversation", { conversationId: c });
+      assert.ok(!r.error, `mute ${i + 1}: ${JSON.stringify(r)}`);
+      const u = await ack(A1.socket, "unmute:conversation", { conversationId: c });
+      assert.ok(!u.error, `unmute ${i + 1} was refused: ${JSON.stringify(u)}`);
     }
-    await expectFailure(A1.socket, "unmute:conversation", { conversationId: c }, "rate_limit_exceeded", assert);
-    assert429(await rest("POST", `/conversations/${c}/unmute`, { token: a.token, body: {} }));
+    await expectFailure(A1.socket, "mute:conversation", { conversationId: c }, "rate_limit_exceeded", assert);
+    assert429(await rest("POST", `/conversations/${c}/mute`, { token: a.token, body: {} }));
+    const u = await ack(A1.socket, "unmute:conversation", { conversationId: c });
+    assert.ok(!u.error && u.success === true, `unmute over the quota: ${JSON.stringify(u)}`);
+    const ru = await rest("POST", `/conversations/${c}/unmute`, { token: a.token, body: {} });
+    assert.equal(ru.status, 200, `REST unmute over the quota: ${JSON.stringify(ru.body)}`);
     for (let i = 0; i < 5; i++) {
-      const r = await rest("POST", `/conversations/${c}/${i % 2 ? "unmute" : "mute"}`, { token: b.token, body: {} });
+      const r = await rest("POST", `/conversations/${c}/mute`, { token: b.token, body: {} });
       assert.equal(r.status, 200);
+      if (i < 4) assert.equal((await rest("POST", `/conversations/${c}/unmute`, { token: b.token, body: {} })).status, 200);
     }
     assert429(await rest("POST", `/conversations/${c}/mute`, { token: b.token, body: {} }));
+    const from = B1.socket.log.length;
+    const lifted = await rest("POST", `/conversations/${c}/unmute`, { token: b.token, body: {} });
+    assert.equal(lifted.status, 200, `REST unmute over the quota: ${JSON.stringify(lifted.body)}`);
+    await waitFor(B1.socket, "conversation:unmuted", (x) => x.conversationId === c, { timeout: 2000, from });
   } finally {
     p.close();
   }

@@ -168,3 +168,57 @@ test("POST /conversations/{id}/read: same ReadAck and the same socket emissions"
     p.close();
   }
 });
+
+// 4.2: every ReadAck and unread_count:updated pairs a marker with the count after that very
+// marker, under concurrent reads from several devices too. One round: a reader with four
+// devices sends 16 reads at once (4 per device) to a conversation of 10 messages. A count read
+// apart from its marker shows in about half the rounds; five rounds run at once.
+async function concurrentReadRound() {
+  const p = await pair();
+  const extra = [];
+  try {
+    const { a, c, A1, A2, B1 } = p;
+    // Bob sends 8, Ada 2 of her own in between (not unread for her); 10 a minute is the limit.
+    const sentBy = new Map(); // serverSequence -> sender id
+    for (let i = 0; i < 10; i++) {
+      const S = i % 5 === 4 ? A1 : B1;
+      const d = await ack(S.socket, "message:send", message(c, `m${i}`));
+      assert.ok(!d.error, JSON.stringify(d));
+      sentBy.set(d.serverSequence, S === A1 ? a.id : "other");
+    }
+    const last = Math.max(...sentBy.keys());
+    const unreadAfter = (marker) => [...sentBy.entries()].filter(([seq, who]) => seq > marker && who !== a.id).length;
+    for (let i = 0; i < 2; i++) extra.push(await connect(a.token, { deviceId: uuid() }));
+    const readers = [A1, A2, ...extra];
+    const from = readers.map((S) => S.socket.log.length);
+    // 16 targets spread over the conversation, 4 per device, all sent at once.
+    const targets = Array.from({ length: 16 }, (_, i) => Math.max(1, Math.round(((i + 1) * last) / 16)));
+    for (let i = targets.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [targets[i], targets[j]] = [targets[j], targets[i]];
+    }
+    const acks = await Promise.all(targets.map((t, i) => ack(readers[i % 4].socket, "message:read", { conversationId: c, lastReadSequence: t })));
+    const wrong = acks
+      .filter((r) => r.error || r.newUnreadCount !== unreadAfter(r.lastReadSequence))
+      .map((r) => r.error ?? `ReadAck (${r.lastReadSequence}, ${r.newUnreadCount}), want ${unreadAfter(r.lastReadSequence)}`);
+    const finalMarker = Math.max(...acks.map((r) => r.lastReadSequence));
+    assert.equal(finalMarker, Math.max(...targets));
+    // Every device ends with the update of the final marker; none carries a mismatched pair.
+    for (const [i, S] of readers.entries()) {
+      await waitFor(S.socket, "unread_count:updated", (x) => x.conversationId === c && x.lastReadSequence === finalMarker, { timeout: 3000, from: from[i] });
+      const updates = S.socket.log.slice(from[i]).filter(([n, x]) => n === "unread_count:updated" && x.conversationId === c).map(([, x]) => x);
+      for (const x of updates.filter((u) => u.unreadCount !== unreadAfter(u.lastReadSequence))) {
+        wrong.push(`device ${i}: unread_count:updated (${x.lastReadSequence}, ${x.unreadCount}), want ${unreadAfter(x.lastReadSequence)}`);
+      }
+    }
+    return wrong;
+  } finally {
+    p.close();
+    closeAll(extra);
+  }
+}
+
+test("16 concurrent reads from four devices: every ReadAck and unread_count:updated pairs its marker with its own count", async () => {
+  const rounds = await Promise.all(Array.from({ length: 5 }, () => concurrentReadRound()));
+  assert.deepEqual(rounds.flat(), [], "payloads pairing a marker with another read's count");
+});

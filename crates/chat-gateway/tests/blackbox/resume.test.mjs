@@ -1,15 +1,17 @@
 // Connect and resume (contract 5).
 // Covers: the same deviceId reconnecting after a disconnect gets `reconnected`
 // `{status:"resumed", userId, deviceId, socketId, pendingMessages, unreadCounts, hasMore}` with
-// exactly the messages committed while it was away (MessageReceived shape, oldest first, per
-// conversation by serverSequence, across several conversations), `hasMore: false`; a new deviceId
+// every message committed while it was away (MessageReceived shape, oldest first, per
+// conversation by serverSequence, across several conversations), `hasMore: false`; without
+// `lastSequences` maybe repeating the ones it saw live just before, and never missing one that
+// crossed its goodbye on the wire; a new deviceId
 // gets `connected` (`resumed: false`); `auth.lastSequences` honoured; a device that stayed
 // connected is unaffected; more than 500 pending → 500 oldest, `hasMore: true`, the rest in REST
 // history. (The resume window, 1800 s, is too long to expire in a test.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  user, uuid, conversation, connect, ack, waitFor, message, pair, history, closeAll, keys, sleep, disconnected,
+  URL, user, uuid, conversation, connect, ack, waitFor, message, pair, history, closeAll, keys, sleep, disconnected,
 } from "./lib.mjs";
 
 const RECEIVED_KEYS = ["content", "conversationId", "messageId", "readBy", "senderDeviceId", "senderId", "senderName", "serverSequence", "status", "timestamp"];
@@ -22,7 +24,16 @@ async function leave(S) {
   await sleep(150);
 }
 
-test("the same deviceId reconnecting gets reconnected with exactly the messages it missed", async () => {
+/**
+ * Without lastSequences, pendingMessages may repeat messages committed in the seconds before
+ * the disconnect (contract 5): the ones `S` saw live. Returns the pending ones it had not seen.
+ */
+function unseen(S, pending) {
+  const seen = new Set(S.socket.log.filter(([n]) => n === "message:received").map(([, x]) => x.messageId));
+  return pending.filter((x) => !seen.has(x.messageId));
+}
+
+test("the same deviceId reconnecting gets reconnected with every message it missed (repeats only of what it saw)", async () => {
   const p = await pair();
   let again, fresh;
   try {
@@ -47,8 +58,10 @@ test("the same deviceId reconnecting gets reconnected with exactly the messages 
     assert.equal(h.socketId, again.socket.id);
     assert.equal(h.hasMore, false);
     assert.deepEqual(h.unreadCounts, { [c]: 4 });
-    assert.deepEqual(h.pendingMessages.map((x) => x.messageId), missed.map(({ m }) => m.messageId));
-    h.pendingMessages.forEach((x, i) => {
+    const owed = unseen(B1, h.pendingMessages);
+    assert.deepEqual(owed.map((x) => x.messageId), missed.map(({ m }) => m.messageId));
+    assert.ok(h.pendingMessages.length - owed.length <= 1, "repeats only of the message seen just before leaving");
+    owed.forEach((x, i) => {
       assert.deepEqual(keys(x), [...RECEIVED_KEYS, "clientSequence"].sort());
       assert.equal(x.conversationId, c);
       assert.equal(x.senderId, a.id);
@@ -79,7 +92,7 @@ test("the same deviceId reconnecting gets reconnected with exactly the messages 
   }
 });
 
-test("nothing missed: reconnected with no pendingMessages", async () => {
+test("nothing missed: reconnected with nothing pending but repeats of what it saw", async () => {
   const p = await pair();
   let again;
   try {
@@ -89,7 +102,7 @@ test("nothing missed: reconnected with no pendingMessages", async () => {
     await leave(B1);
     again = await connect(b.token, { deviceId: B1.deviceId });
     assert.equal(again.event, "reconnected");
-    assert.deepEqual(again.hello.pendingMessages, []);
+    assert.deepEqual(unseen(B1, again.hello.pendingMessages), []);
     assert.equal(again.hello.hasMore, false);
   } finally {
     closeAll(again);
@@ -197,5 +210,75 @@ test("more than 500 missed messages: the 500 oldest, hasMore: true, the rest in 
     assert.deepEqual(h.unreadCounts, Object.fromEntries(convs.map((cid) => [cid, 10])));
   } finally {
     closeAll(sockets, again);
+  }
+});
+
+/**
+ * A TCP proxy to the server that holds what the client sends for `delayMs` (in order) and
+ * passes what the server sends at once: the server sees a goodbye `delayMs` after the client
+ * said it, and what it emits meanwhile crosses the goodbye on the wire.
+ */
+async function delayingProxy(delayMs) {
+  const net = await import("node:net");
+  const target = new globalThis.URL(URL);
+  const open = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    open.add(client).add(upstream);
+    client.on("data", (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    client.on("end", () => setTimeout(() => upstream.end(), delayMs));
+    upstream.on("data", (chunk) => client.write(chunk));
+    upstream.on("end", () => client.end());
+    for (const s of [client, upstream]) s.on("error", () => { client.destroy(); upstream.destroy(); });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => { for (const s of open) s.destroy(); server.close(); },
+  };
+}
+
+test("without lastSequences, messages crossing a goodbye on the wire are in pendingMessages", async () => {
+  const b = user("reader");
+  const dev = uuid();
+  const peers = Array.from({ length: 4 }, (_, i) => user(`talker${i}`));
+  const convs = [];
+  for (const f of peers) convs.push(await conversation(f, b));
+  const senders = [];
+  const proxy = await delayingProxy(300);
+  let B, again;
+  try {
+    for (const f of peers) senders.push(await connect(f.token, { deviceId: uuid() }));
+    B = await connect(b.token, { deviceId: dev, url: proxy.url, timeout: 10000 });
+    // 4 senders × 10 messages (the per-user send limit), one every 40 ms each; the device says
+    // goodbye in the middle of the stream.
+    const sent = [];
+    const sending = Promise.all(senders.map(async (S, i) => {
+      for (let k = 0; k < 10; k++) {
+        const m = message(convs[i], `t${i}-${k}`);
+        const d = await ack(S.socket, "message:send", m);
+        assert.ok(!d.error, JSON.stringify(d));
+        sent.push(m.messageId);
+        await sleep(40);
+      }
+    }));
+    // Say goodbye once a few arrived live, with most of the stream still to come.
+    const liveCount = () => B.socket.log.filter(([n]) => n === "message:received").length;
+    for (const deadline = Date.now() + 10000; liveCount() < 8 && Date.now() < deadline;) await sleep(5);
+    const gone = disconnected(B.socket);
+    B.socket.disconnect();
+    await gone;
+    const live = new Set(B.socket.log.filter(([n]) => n === "message:received").map(([, x]) => x.messageId));
+    await sending;
+    await sleep(500); // the goodbye reaches the server 300 ms late
+    again = await connect(b.token, { deviceId: dev });
+    assert.equal(again.event, "reconnected");
+    const pending = new Set(again.hello.pendingMessages.map((x) => x.messageId));
+    const missing = sent.filter((id) => !live.has(id) && !pending.has(id));
+    assert.ok(live.size > 0 && live.size < sent.length, `the goodbye fell inside the stream (${live.size} live of ${sent.length})`);
+    assert.deepEqual(missing, [], `${missing.length} of ${sent.length} messages neither live nor in pendingMessages`);
+  } finally {
+    closeAll(senders, B, again);
+    proxy.close();
   }
 });

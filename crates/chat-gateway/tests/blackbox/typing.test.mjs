@@ -123,3 +123,71 @@ test("typing clears at disconnect", async () => {
     p.close();
   }
 });
+
+// Typing is per user, not per device (4.3): the latest start or stop from any device decides.
+test("two devices of one user: the first device's timer does not clear while the second types, and the second's stop clears", async () => {
+  const p = await pair();
+  try {
+    const { b, c, A1, B1, B2 } = p;
+    const from = A1.socket.log.length;
+    await ack(B1.socket, "typing:start", { conversationId: c });
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping, { timeout: 2000 });
+    // B2 keeps typing past B1's timeout (800 ms after B1's start), refreshing every 250 ms.
+    const t0 = Date.now();
+    while (Date.now() - t0 < TIMEOUT + 700) {
+      await sleep(250);
+      const r = await ack(B2.socket, "typing:start", { conversationId: c });
+      assert.deepEqual(r, { conversationId: c, isTyping: true });
+    }
+    const clearsWhileTyping = typingOf(A1, b.id, from).filter((x) => !x.isTyping);
+    assert.deepEqual(clearsWhileTyping, [], "the indicator cleared while the user's other device kept typing");
+    const stopAt = Date.now();
+    const s = await ack(B2.socket, "typing:stop", { conversationId: c });
+    assert.deepEqual(s, { conversationId: c, isTyping: false });
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping === false, { timeout: 2000, from });
+    assert.ok(Date.now() - stopAt < TIMEOUT - 200, "cleared by the stop, not by a timer");
+  } finally {
+    p.close();
+  }
+});
+
+test("typing:stop from another device of the user clears the indicator at once", async () => {
+  const p = await pair();
+  try {
+    const { b, c, A1, B1, B2 } = p;
+    const from = A1.socket.log.length;
+    await ack(B1.socket, "typing:start", { conversationId: c });
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping, { timeout: 2000 });
+    const t0 = Date.now();
+    await ack(B2.socket, "typing:stop", { conversationId: c });
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping === false, { timeout: 2000, from });
+    assert.ok(Date.now() - t0 < TIMEOUT - 200, `cleared ${Date.now() - t0} ms after the other device's stop: not by the stop`);
+    await sleep(TIMEOUT + 200);
+    const clears = typingOf(A1, b.id, from).filter((x) => !x.isTyping);
+    assert.equal(clears.length, 1, "exactly one clear");
+  } finally {
+    p.close();
+  }
+});
+
+test("the indicator stays while another typing device of the user is connected, and clears when the last one leaves", async () => {
+  const p = await pair();
+  try {
+    const { b, c, A1, B1, B2 } = p;
+    const from = A1.socket.log.length;
+    await ack(B1.socket, "typing:start", { conversationId: c });
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping, { timeout: 2000 });
+    await ack(B2.socket, "typing:start", { conversationId: c });
+    B1.socket.close();
+    await sleep(300);
+    assert.deepEqual(typingOf(A1, b.id, from).filter((x) => !x.isTyping), [], "cleared while B2 still types");
+    // B2 types on (its timer now ends 800 ms from here), then leaves.
+    await ack(B2.socket, "typing:start", { conversationId: c });
+    const t0 = Date.now();
+    B2.socket.close();
+    await waitFor(A1.socket, "typing:indicator", (x) => x.userId === b.id && x.isTyping === false, { timeout: 2000, from });
+    assert.ok(Date.now() - t0 < TIMEOUT - 250, `cleared ${Date.now() - t0} ms after the last device left: not by the disconnect`);
+  } finally {
+    p.close();
+  }
+});

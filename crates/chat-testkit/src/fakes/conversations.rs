@@ -9,7 +9,7 @@ use chat_domain::{
     ids::{ConversationId, UserId},
     paging::PageLimit,
     ports::{ConversationRepository, RecipientState, SendContext},
-    read_marker::{MarkerMove, ReadMarker, advance_marker, unread_count},
+    read_marker::{MarkerAdvance, MarkerMove, ReadMarker, advance_marker, unread_count},
     resume::ConversationHead,
     sequence::ServerSequence,
     time::Timestamp,
@@ -224,7 +224,7 @@ impl ConversationRepository for FakeConversationRepository {
         user: UserId,
         proposed: ServerSequence,
         now: Timestamp,
-    ) -> Result<MarkerMove, RepoError> {
+    ) -> Result<MarkerAdvance, RepoError> {
         let mut state = self.db.open()?;
         let conv = state
             .conversations
@@ -245,7 +245,12 @@ impl ConversationRepository for FakeConversationRepository {
             participant.last_read_sequence = marker.sequence;
             participant.last_read_at = marker.read_at;
         }
-        Ok(moved)
+        // Under the same lock as the move: the count after this very marker.
+        let unread_count = state.unread_of(conversation, user)?;
+        Ok(MarkerAdvance {
+            moved,
+            unread_count,
+        })
     }
 
     async fn unread_count(

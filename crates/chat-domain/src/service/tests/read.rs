@@ -8,7 +8,7 @@ use crate::{
     events::{Audience, ReadReceipt, ServerEvent, UnreadUpdate},
     mute::Mute,
     rate_limit::{Quota, RateDecision, RateLimitKey, RateLimitedAction},
-    read_marker::{MarkerMove, ReadMarker, ReadTarget},
+    read_marker::{MarkerAdvance, MarkerMove, ReadMarker, ReadTarget},
     sequence::ServerSequence,
     service::{MarkRead, MarkReadError, RateLimited, ReadAck},
     time::Timestamp,
@@ -27,6 +27,13 @@ fn read(by: u128) -> MarkRead {
         user_id: user(by),
         conversation_id: conv(1),
         target: target(),
+    }
+}
+
+fn advance(moved: MarkerMove, unread_count: u64) -> MarkerAdvance {
+    MarkerAdvance {
+        moved,
+        unread_count,
     }
 }
 
@@ -57,11 +64,9 @@ fn a_read_that_moves_the_marker_updates_the_reader_and_tells_the_conversation() 
         .expect_advance_read_marker()
         .with(eq(conv(1)), eq(user(READER)), eq(seq(5)), eq(NOW))
         .times(1)
-        .returning(move |_, _, _, _| Ok(MarkerMove::Advanced(moved)));
-    m.conversations
-        .expect_unread_count()
-        .with(eq(conv(1)), eq(user(READER)))
-        .returning(|_, _| Ok(2));
+        .returning(move |_, _, _, _| Ok(advance(MarkerMove::Advanced(moved), 2)));
+    // The count comes with the marker, never read apart.
+    m.conversations.expect_unread_count().never();
     m.mutes.expect_find_mute().returning(|c, u| {
         Ok(Some(Mute {
             conversation_id: c,
@@ -125,10 +130,9 @@ fn an_older_target_publishes_nothing_and_acks_the_current_marker() {
     m.conversations
         .expect_advance_read_marker()
         .times(1)
-        .returning(move |_, _, _, _| Ok(MarkerMove::Unchanged(current)));
-    m.conversations
-        .expect_unread_count()
-        .returning(|_, _| Ok(0));
+        .returning(move |_, _, _, _| Ok(advance(MarkerMove::Unchanged(current), 0)));
+    // The count comes with the marker, never read apart.
+    m.conversations.expect_unread_count().never();
     m.mutes.expect_find_mute().never();
     m.publisher.expect_publish().never();
 
@@ -163,14 +167,16 @@ fn a_target_that_names_no_message_proposes_the_start() {
         )
         .times(1)
         .returning(|_, _, _, _| {
-            Ok(MarkerMove::Unchanged(ReadMarker {
-                sequence: ServerSequence::ZERO,
-                read_at: None,
-            }))
+            Ok(advance(
+                MarkerMove::Unchanged(ReadMarker {
+                    sequence: ServerSequence::ZERO,
+                    read_at: None,
+                }),
+                3,
+            ))
         });
-    m.conversations
-        .expect_unread_count()
-        .returning(|_, _| Ok(3));
+    // The count comes with the marker, never read apart.
+    m.conversations.expect_unread_count().never();
     m.publisher.expect_publish().never();
     let ack = run(m.services().reads.mark_read(read(READER))).unwrap();
     assert_eq!(ack.last_read_sequence, ServerSequence::ZERO);

@@ -13,7 +13,8 @@ use crate::{
     resume::{ConversationHead, MAX_PENDING_MESSAGES, ResumePoint},
     sequence::ServerSequence,
     service::{
-        AuthError, ConnectRequest, Departure, Principal, RefreshError, ResumeWindow, ResumedSession,
+        AuthError, ConnectRequest, Departure, Principal, RefreshError, ResumeMargin, ResumeWindow,
+        ResumedSession,
     },
     time::Timestamp,
 };
@@ -437,6 +438,7 @@ fn a_disconnect_records_the_heads_less_the_margin_for_the_resume_window_before_f
  {
     let mut m = Mocks::new();
     m.policies.resume_window = ResumeWindow(60_000);
+    m.policies.resume_margin = ResumeMargin::for_heartbeat(8_000);
     let mut order = Sequence::new();
     m.sessions
         .expect_list_user_sessions()
@@ -450,11 +452,11 @@ fn a_disconnect_records_the_heads_less_the_margin_for_the_resume_window_before_f
         .times(1)
         .in_sequence(&mut order)
         .returning(|_| Ok(heads(&[(1, 7), (2, 0)])));
-    // Messages 6 and 7 of conversation 1 were created within the margin of a transport that
-    // closed (2 s): they may have gone into the dying connection, so the point stays below.
+    // Messages 6 and 7 of conversation 1 were created within the margin (heartbeat + 2 s), here
+    // before a goodbye: they may have crossed it on the wire, so the point stays below.
     m.messages
         .expect_first_sequences_after()
-        .with(eq(vec![conv(1), conv(2)]), eq(NOW.plus_millis(-2_000)))
+        .with(eq(vec![conv(1), conv(2)]), eq(NOW.plus_millis(-10_000)))
         .times(1)
         .in_sequence(&mut order)
         .returning(|_, _| Ok(vec![(conv(1), seq(6))]));
@@ -494,7 +496,7 @@ fn a_disconnect_records_the_heads_less_the_margin_for_the_resume_window_before_f
         user(ADA),
         device("laptop"),
         socket("s-1"),
-        Departure::Closed,
+        Departure::Deliberate,
         NOW,
     ))
     .unwrap();

@@ -17,6 +17,8 @@ pub(super) async fn run(r: &Repositories) {
     a_marker_in_an_empty_conversation_stays_at_zero(r).await;
     only_participants_have_markers(r).await;
     concurrent_advances_keep_the_furthest(r).await;
+    each_advance_comes_with_the_count_after_its_marker(r).await;
+    concurrent_advances_each_pair_their_marker_with_its_count(r).await;
     unread_counts_only_others_messages_after_the_marker(r).await;
     unread_counts_cover_every_conversation_of_the_user(r).await;
 }
@@ -37,12 +39,13 @@ async fn a_marker_advances_to_the_proposed_sequence(r: &Repositories) {
         .await
         .unwrap();
     assert_eq!(
-        moved,
+        moved.moved,
         MarkerMove::Advanced(ReadMarker {
             sequence: seq(2),
             read_at: Some(at(50))
         })
     );
+    assert_eq!(moved.unread_count, 1, "message 3 is left");
     let stored = r
         .conversations
         .find_conversation(conv.id)
@@ -73,7 +76,7 @@ async fn a_marker_is_clamped_to_the_newest_sequence(r: &Repositories) {
         .await
         .unwrap();
     assert_eq!(
-        moved,
+        moved.moved,
         MarkerMove::Advanced(ReadMarker {
             sequence: seq(3),
             read_at: Some(at(60))
@@ -85,7 +88,7 @@ async fn a_marker_is_clamped_to_the_newest_sequence(r: &Repositories) {
         .await
         .unwrap();
     assert_eq!(
-        again,
+        again.moved,
         MarkerMove::Unchanged(ReadMarker {
             sequence: seq(3),
             read_at: Some(at(60))
@@ -99,7 +102,7 @@ async fn a_marker_is_clamped_to_the_newest_sequence(r: &Repositories) {
         .await
         .unwrap();
     assert_eq!(
-        later,
+        later.moved,
         MarkerMove::Advanced(ReadMarker {
             sequence: seq(4),
             read_at: Some(at(80))
@@ -127,7 +130,11 @@ async fn a_marker_never_moves_back(r: &Repositories) {
             .advance_read_marker(conv.id, ada, seq(older), at(20))
             .await
             .unwrap();
-        assert_eq!(moved, MarkerMove::Unchanged(kept), "proposal {older}");
+        assert_eq!(moved.moved, MarkerMove::Unchanged(kept), "proposal {older}");
+        assert_eq!(
+            moved.unread_count, 1,
+            "proposal {older}: the count after the kept marker"
+        );
     }
     let stored = r
         .conversations
@@ -148,12 +155,13 @@ async fn a_marker_in_an_empty_conversation_stays_at_zero(r: &Repositories) {
         .await
         .unwrap();
     assert_eq!(
-        moved,
+        moved.moved,
         MarkerMove::Unchanged(ReadMarker {
             sequence: ServerSequence::ZERO,
             read_at: None
         })
     );
+    assert_eq!(moved.unread_count, 0);
 }
 
 async fn only_participants_have_markers(r: &Repositories) {
@@ -205,6 +213,59 @@ async fn concurrent_advances_keep_the_furthest(r: &Repositories) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.participant(ada).unwrap().last_read_sequence, seq(20));
+    assert_eq!(r.conversations.unread_count(conv.id, ada).await.unwrap(), 0);
+}
+
+async fn each_advance_comes_with_the_count_after_its_marker(r: &Repositories) {
+    let (ada, bob) = (user(), user());
+    let conv = conversation(r, ada, bob, at(0)).await;
+    // 1 bob, 2 ada, 3 bob, 4 bob, 5 ada, 6 bob
+    for (i, sender) in [bob, ada, bob, bob, ada, bob].into_iter().enumerate() {
+        send(r, conv.id, sender, at(i64::try_from(i).unwrap())).await;
+    }
+    // (proposal, marker after, count after it): moved, kept (older), moved, clamped.
+    let cases = [(2, 2, 3), (1, 2, 3), (4, 4, 1), (9, 6, 0)];
+    for (proposal, marker, count) in cases {
+        let got = r
+            .conversations
+            .advance_read_marker(conv.id, ada, seq(proposal), at(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            (got.marker().sequence, got.unread_count),
+            (seq(marker), count),
+            "proposal {proposal}"
+        );
+    }
+}
+
+/// Reads from several devices at once: each answer's count is the count after its own marker,
+/// never after the marker another read moved to meanwhile (contract 4.2).
+async fn concurrent_advances_each_pair_their_marker_with_its_count(r: &Repositories) {
+    let (ada, bob) = (user(), user());
+    let conv = conversation(r, ada, bob, at(0)).await;
+    for i in 1..=16 {
+        send(r, conv.id, bob, at(i)).await;
+    }
+    let tasks: Vec<_> = [7, 2, 16, 5, 11, 1, 9, 14, 3, 12, 6, 15, 4, 10, 8, 13]
+        .into_iter()
+        .map(|n| {
+            let repo = r.conversations.clone();
+            tokio::spawn(async move {
+                repo.advance_read_marker(conv.id, ada, seq(n), at(100))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let got = t.await.unwrap().unwrap();
+        let marker = got.marker().sequence.get();
+        assert_eq!(
+            got.unread_count,
+            16 - marker,
+            "marker {marker} paired with another read's count"
+        );
+    }
     assert_eq!(r.conversations.unread_count(conv.id, ada).await.unwrap(), 0);
 }
 
