@@ -30,14 +30,25 @@ async fn creating_a_conversation_answers_201_then_200_with_the_same_conversation
     let c = &first.json;
     assert_eq!(
         keys(c),
-        ["conversationId", "createdAt", "participants", "type"]
+        [
+            "conversationId",
+            "createdAt",
+            "memberCount",
+            "participants",
+            "title",
+            "type"
+        ]
     );
+    assert_eq!(c["title"], serde_json::Value::Null);
+    assert_eq!(c["memberCount"], 2);
+    assert_eq!(c["type"], "one_to_one");
     assert_eq!(c["type"], "one_to_one");
     assert_eq!(c["createdAt"], "2026-01-27T10:30:00.000Z");
     let participants = c["participants"].as_array().unwrap();
     assert_eq!(participants.len(), 2);
     for p in participants {
-        assert_eq!(keys(p), ["joinedAt", "name", "userId"]);
+        assert_eq!(keys(p), ["joinedAt", "name", "role", "userId"]);
+        assert_eq!(p["role"], "member");
         assert!(is_millis_utc(&p["joinedAt"]));
     }
     let bob_entry = participants
