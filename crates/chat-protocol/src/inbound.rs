@@ -31,6 +31,21 @@ fn instant(raw: Option<&str>, field: &'static str) -> Result<Option<Timestamp>, 
     time::parse_optional(raw, field).map_err(|e| Failure::validation(e.to_string()))
 }
 
+/// The largest sequence number (server or client) a request may name: 2^63 - 1, what both
+/// databases hold (a signed 64-bit integer).
+pub const MAX_SEQUENCE: u64 = i64::MAX.unsigned_abs();
+
+/// `n` when the store can hold it; `validation` naming `field` above [`MAX_SEQUENCE`].
+///
+/// # Errors
+/// `validation` above [`MAX_SEQUENCE`].
+pub fn bounded_sequence(n: u64, field: &str) -> Result<u64, Failure> {
+    if n > MAX_SEQUENCE {
+        return Err(Failure::validation(format!("{field} is above 2^63 - 1")));
+    }
+    Ok(n)
+}
+
 /// `message:send`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,9 +99,7 @@ impl MessageSend {
                 .map(|n| {
                     // Stored as a signed 64-bit integer on both databases: a larger one is
                     // refused here, at once, rather than held and failed by the store.
-                    i64::try_from(n)
-                        .map(|_| ClientSequence::new(n))
-                        .map_err(|_| Failure::validation("clientSequence is above 2^63 - 1"))
+                    bounded_sequence(n, "clientSequence").map(ClientSequence::new)
                 })
                 .transpose()?,
             client_timestamp: self.client_timestamp.map(Timestamp::from_millis),
@@ -127,6 +140,7 @@ pub struct ReadRequest {
     )]
     pub last_read_at: Option<String>,
     /// Read up to this sequence.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub last_read_sequence: Option<u64>,
     /// Read up to the newest of these messages.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
@@ -144,8 +158,11 @@ impl ReadRequest {
             .iter()
             .map(|raw| id(raw, MessageId::parse))
             .collect::<Result<Vec<_>, _>>()?;
-        ReadTarget::new(self.last_read_sequence.map(ServerSequence::new), at, ids)
-            .map_err(|e| Failure::validation(e.to_string()))
+        let sequence = self
+            .last_read_sequence
+            .map(|n| bounded_sequence(n, "lastReadSequence").map(ServerSequence::new))
+            .transpose()?;
+        ReadTarget::new(sequence, at, ids).map_err(|e| Failure::validation(e.to_string()))
     }
 }
 
@@ -244,7 +261,7 @@ pub struct MuteRequest {
     /// Until when (RFC 3339, in the future); absent or `null`: until unmuted.
     #[cfg_attr(
         feature = "openapi",
-        schema(format = DateTime, example = "2026-01-28T10:30:00.000Z")
+        schema(format = DateTime, example = "2099-01-28T10:30:00.000Z")
     )]
     pub muted_until: Option<String>,
 }
