@@ -3,7 +3,8 @@
 //! - offsets are at most 100000 and sequences at most 2^63 - 1, documented as `maximum`, and
 //!   above that `400 validation` (they were accepted, and the chat list echoed them);
 //! - the mute body is documented as optional, and an empty body is accepted;
-//! - `read {}` is refused, and the document says at least one target (`anyOf`);
+//! - `read {}` is refused, and the document says at least one target (`anyOf`); a
+//!   `lastReadSequence` of `1.0` is an `integer` as the schema says, and accepted;
 //! - `beforeSequence` with `afterSequence` is refused, and the document says so;
 //! - a `blockedUserId` who is no other participant is `400`, and the document says so;
 //! - the example `mutedUntil` is in the future, and accepted;

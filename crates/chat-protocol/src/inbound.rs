@@ -46,6 +46,40 @@ pub fn bounded_sequence(n: u64, field: &str) -> Result<u64, Failure> {
     Ok(n)
 }
 
+/// A whole number that may be written with a zero fraction (`3.0`): JSON Schema's `integer`
+/// (the OpenAPI and AsyncAPI documents) counts `3.0` as one, serde's `u64` does not. A
+/// fraction, a negative number or one of 2^64 or more is refused (`validation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub u64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        /// 2^64, the first float beyond `u64`.
+        const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Number {
+            Whole(u64),
+            Float(f64),
+        }
+        match Number::deserialize(deserializer)? {
+            Number::Whole(n) => Ok(Self(n)),
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a whole, non-negative float below 2^64 converts exactly"
+            )]
+            Number::Float(f) if f.fract() == 0.0 && (0.0..BEYOND_U64).contains(&f) => {
+                Ok(Self(f as u64))
+            }
+            Number::Float(f) => Err(D::Error::custom(format!(
+                "invalid value: {f}, expected a whole number of at least 0"
+            ))),
+        }
+    }
+}
+
 /// `message:send`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -140,8 +174,12 @@ pub struct ReadRequest {
     )]
     pub last_read_at: Option<String>,
     /// Read up to this sequence.
-    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
-    pub last_read_sequence: Option<u64>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<u64>, maximum = 9_223_372_036_854_775_807_u64)
+    )]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u64>"))]
+    pub last_read_sequence: Option<WholeNumber>,
     /// Read up to the newest of these messages.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
     pub message_ids: Option<Vec<String>>,
@@ -160,7 +198,7 @@ impl ReadRequest {
             .collect::<Result<Vec<_>, _>>()?;
         let sequence = self
             .last_read_sequence
-            .map(|n| bounded_sequence(n, "lastReadSequence").map(ServerSequence::new))
+            .map(|n| bounded_sequence(n.0, "lastReadSequence").map(ServerSequence::new))
             .transpose()?;
         ReadTarget::new(sequence, at, ids).map_err(|e| Failure::validation(e.to_string()))
     }
@@ -354,6 +392,37 @@ mod tests {
         for payload in [json!(null), json!("x"), json!([1]), json!(3)] {
             let got = parse::<ConversationRef>(payload).unwrap_err();
             assert_eq!(got.code, ErrorCode::Validation);
+        }
+    }
+
+    #[test]
+    fn a_read_sequence_is_a_json_schema_integer_and_at_most_2_63_minus_1() {
+        let c = "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c";
+        let sequence = |n: Value| {
+            parse::<MessageRead>(json!({"conversationId": c, "lastReadSequence": n}))
+                .and_then(MessageRead::validate)
+                .map(|(_, target)| target)
+        };
+        let four = ReadTarget::new(Some(ServerSequence::new(4)), None, vec![]).unwrap();
+        assert_eq!(sequence(json!(4)).unwrap(), four);
+        assert_eq!(
+            sequence(json!(4.0)).unwrap(),
+            four,
+            "4.0 is an integer to JSON Schema"
+        );
+        let max = ReadTarget::new(Some(ServerSequence::new(MAX_SEQUENCE)), None, vec![]).unwrap();
+        assert_eq!(sequence(json!(MAX_SEQUENCE)).unwrap(), max);
+        for refused in [
+            json!(4.5),
+            json!(-1),
+            json!(-1.0),
+            json!("4"),
+            json!(MAX_SEQUENCE + 1),
+            json!(1e19),
+            json!(1e30),
+        ] {
+            let got = sequence(refused.clone()).unwrap_err();
+            assert_eq!(got.code, ErrorCode::Validation, "{refused}");
         }
     }
 
