@@ -38,7 +38,9 @@ pub use crate::{
 /// The OpenAPI 3.1 document of every route.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api().into_openapi()
+    let mut doc = routes::api().into_openapi();
+    openapi::amend(&mut doc);
+    doc
 }
 
 /// The AsyncAPI 3 document of the Socket.IO side (served at `/asyncapi.json`).
@@ -50,7 +52,8 @@ pub fn asyncapi() -> serde_json::Value {
 /// Every route of contract section 6, `GET /openapi.json` included, with the body limit of
 /// `config`, `404`/`405` problems for unknown paths and methods, and per-route request metrics.
 pub fn router(state: HttpState, config: &HttpConfig) -> Router {
-    let (routes, doc) = routes::api().split_for_parts();
+    let (routes, mut doc) = routes::api().split_for_parts();
+    openapi::amend(&mut doc);
     let serialized = |json: Result<String, serde_json::Error>, what: &str| match json {
         Ok(json) => Bytes::from(json),
         Err(error) => {

@@ -4,7 +4,10 @@
 
 use utoipa::{
     IntoResponses, Modify, OpenApi, ToResponse,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        RefOr, Required, Schema,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+    },
 };
 
 use crate::error::{ErrorCode, Problem};
@@ -19,6 +22,15 @@ pub const BEARER: &str = "bearer";
     content_type = "application/problem+json"
 )]
 pub struct BadRequest(pub Problem);
+
+/// `400` of `POST /conversations/{id}/block` and `/unblock`: the rules of [`BadRequest`], and
+/// the one the schema cannot say (contract 4.5).
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`validation`: a bad or missing field, malformed JSON, a wrong content type or a non-UUID id; or `blockedUserId` is yourself or not a participant of this conversation",
+    content_type = "application/problem+json"
+)]
+pub struct BlockBadRequest(pub Problem);
 
 /// `401`: no token, or a bad or expired one.
 #[derive(Debug, ToResponse)]
@@ -111,6 +123,33 @@ pub enum ConversationAction {
     ServiceUnavailable(#[ref_response] ServiceUnavailable),
 }
 
+/// The problems of `POST /conversations/{id}/block` and `/unblock`: those of
+/// [`ConversationAction`], with [`BlockBadRequest`] for `400`.
+#[derive(Debug, IntoResponses)]
+pub enum BlockAction {
+    /// A malformed body or path, or a target that is no other participant.
+    #[response(status = 400)]
+    BadRequest(#[ref_response] BlockBadRequest),
+    /// No token, or a bad or expired one.
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] Unauthorized),
+    /// Not a participant.
+    #[response(status = 403)]
+    Forbidden(#[ref_response] Forbidden),
+    /// The body is too large.
+    #[response(status = 413)]
+    PayloadTooLarge(#[ref_response] PayloadTooLarge),
+    /// Over the quota.
+    #[response(status = 429)]
+    TooManyRequests(#[ref_response] TooManyRequests),
+    /// Anything else.
+    #[response(status = 500)]
+    InternalError(#[ref_response] InternalError),
+    /// Storage is down.
+    #[response(status = 503)]
+    ServiceUnavailable(#[ref_response] ServiceUnavailable),
+}
+
 /// Adds the bearer (JWT) security scheme.
 #[derive(Debug)]
 struct BearerScheme;
@@ -130,6 +169,76 @@ impl Modify for BearerScheme {
     }
 }
 
+/// What the derives cannot say, applied to the whole document once the routes have added their
+/// paths and schemas (a [`Modify`] of [`ApiDoc`] runs before they do):
+/// - `ReadRequest` needs at least one of its three fields, not `null` (`messageIds` not empty),
+///   as `POST /conversations/{id}/read` and `message:read` require (contract 4: "at least
+///   one"); a field given as `null` beside another is still accepted;
+/// - the body of `POST /conversations/{id}/mute` may be left out (`required: false`);
+/// - the public operations (`security(())`, which utoipa writes `[{}]`) say `security: []`,
+///   overriding the document's bearer requirement.
+pub(crate) fn amend(doc: &mut utoipa::openapi::OpenApi) {
+    read_request_needs_a_target(doc);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if operation
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()))
+            {
+                operation.security = Some(Vec::new());
+            }
+            if path == "/conversations/{id}/mute"
+                && let Some(RefOr::T(body)) = operation.request_body.as_mut()
+            {
+                body.required = Some(Required::False);
+            }
+        }
+    }
+}
+
+fn read_request_needs_a_target(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(RefOr::T(Schema::Object(schema))) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("ReadRequest"))
+    else {
+        tracing::error!("the ReadRequest schema is not an object: its anyOf is left out");
+        return;
+    };
+    // utoipa's `Object` has no `anyOf` of its own; its extensions are written flattened into
+    // the schema, whatever their name.
+    schema
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert(
+            "anyOf".to_owned(),
+            serde_json::json!([
+                {
+                    "required": ["lastReadSequence"],
+                    "properties": { "lastReadSequence": { "type": "integer" } }
+                },
+                {
+                    "required": ["lastReadAt"],
+                    "properties": { "lastReadAt": { "type": "string" } }
+                },
+                {
+                    "required": ["messageIds"],
+                    "properties": { "messageIds": { "type": "array", "minItems": 1 } }
+                }
+            ]),
+        );
+}
+
 /// The document's fixed parts.
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -138,11 +247,14 @@ impl Modify for BearerScheme {
         description = "Conversations, history, read markers, blocks and mutes of the real-time chat gateway. Errors are `application/problem+json` with a `code`.",
         version = env!("CARGO_PKG_VERSION"),
     ),
+    servers((url = "/", description = "This gateway (the origin that serves this document)")),
+    security(("bearer" = [])),
     modifiers(&BearerScheme),
     components(
         schemas(Problem, ErrorCode),
         responses(
             BadRequest,
+            BlockBadRequest,
             Unauthorized,
             Forbidden,
             PayloadTooLarge,

@@ -31,6 +31,55 @@ fn instant(raw: Option<&str>, field: &'static str) -> Result<Option<Timestamp>, 
     time::parse_optional(raw, field).map_err(|e| Failure::validation(e.to_string()))
 }
 
+/// The largest sequence number (server or client) a request may name: 2^63 - 1, what both
+/// databases hold (a signed 64-bit integer).
+pub const MAX_SEQUENCE: u64 = i64::MAX.unsigned_abs();
+
+/// `n` when the store can hold it; `validation` naming `field` above [`MAX_SEQUENCE`].
+///
+/// # Errors
+/// `validation` above [`MAX_SEQUENCE`].
+pub fn bounded_sequence(n: u64, field: &str) -> Result<u64, Failure> {
+    if n > MAX_SEQUENCE {
+        return Err(Failure::validation(format!("{field} is above 2^63 - 1")));
+    }
+    Ok(n)
+}
+
+/// A whole number that may be written with a zero fraction (`3.0`): JSON Schema's `integer`
+/// (the OpenAPI and AsyncAPI documents) counts `3.0` as one, serde's `u64` does not. A
+/// fraction, a negative number or one of 2^64 or more is refused (`validation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub u64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        /// 2^64, the first float beyond `u64`.
+        const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Number {
+            Whole(u64),
+            Float(f64),
+        }
+        match Number::deserialize(deserializer)? {
+            Number::Whole(n) => Ok(Self(n)),
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a whole, non-negative float below 2^64 converts exactly"
+            )]
+            Number::Float(f) if f.fract() == 0.0 && (0.0..BEYOND_U64).contains(&f) => {
+                Ok(Self(f as u64))
+            }
+            Number::Float(f) => Err(D::Error::custom(format!(
+                "invalid value: {f}, expected a whole number of at least 0"
+            ))),
+        }
+    }
+}
+
 /// `message:send`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,9 +133,7 @@ impl MessageSend {
                 .map(|n| {
                     // Stored as a signed 64-bit integer on both databases: a larger one is
                     // refused here, at once, rather than held and failed by the store.
-                    i64::try_from(n)
-                        .map(|_| ClientSequence::new(n))
-                        .map_err(|_| Failure::validation("clientSequence is above 2^63 - 1"))
+                    bounded_sequence(n, "clientSequence").map(ClientSequence::new)
                 })
                 .transpose()?,
             client_timestamp: self.client_timestamp.map(Timestamp::from_millis),
@@ -127,7 +174,12 @@ pub struct ReadRequest {
     )]
     pub last_read_at: Option<String>,
     /// Read up to this sequence.
-    pub last_read_sequence: Option<u64>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<u64>, maximum = 9_223_372_036_854_775_807_u64)
+    )]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u64>"))]
+    pub last_read_sequence: Option<WholeNumber>,
     /// Read up to the newest of these messages.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
     pub message_ids: Option<Vec<String>>,
@@ -144,8 +196,11 @@ impl ReadRequest {
             .iter()
             .map(|raw| id(raw, MessageId::parse))
             .collect::<Result<Vec<_>, _>>()?;
-        ReadTarget::new(self.last_read_sequence.map(ServerSequence::new), at, ids)
-            .map_err(|e| Failure::validation(e.to_string()))
+        let sequence = self
+            .last_read_sequence
+            .map(|n| bounded_sequence(n.0, "lastReadSequence").map(ServerSequence::new))
+            .transpose()?;
+        ReadTarget::new(sequence, at, ids).map_err(|e| Failure::validation(e.to_string()))
     }
 }
 
@@ -244,7 +299,7 @@ pub struct MuteRequest {
     /// Until when (RFC 3339, in the future); absent or `null`: until unmuted.
     #[cfg_attr(
         feature = "openapi",
-        schema(format = DateTime, example = "2026-01-28T10:30:00.000Z")
+        schema(format = DateTime, example = "2099-01-28T10:30:00.000Z")
     )]
     pub muted_until: Option<String>,
 }
@@ -337,6 +392,37 @@ mod tests {
         for payload in [json!(null), json!("x"), json!([1]), json!(3)] {
             let got = parse::<ConversationRef>(payload).unwrap_err();
             assert_eq!(got.code, ErrorCode::Validation);
+        }
+    }
+
+    #[test]
+    fn a_read_sequence_is_a_json_schema_integer_and_at_most_2_63_minus_1() {
+        let c = "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c";
+        let sequence = |n: Value| {
+            parse::<MessageRead>(json!({"conversationId": c, "lastReadSequence": n}))
+                .and_then(MessageRead::validate)
+                .map(|(_, target)| target)
+        };
+        let four = ReadTarget::new(Some(ServerSequence::new(4)), None, vec![]).unwrap();
+        assert_eq!(sequence(json!(4)).unwrap(), four);
+        assert_eq!(
+            sequence(json!(4.0)).unwrap(),
+            four,
+            "4.0 is an integer to JSON Schema"
+        );
+        let max = ReadTarget::new(Some(ServerSequence::new(MAX_SEQUENCE)), None, vec![]).unwrap();
+        assert_eq!(sequence(json!(MAX_SEQUENCE)).unwrap(), max);
+        for refused in [
+            json!(4.5),
+            json!(-1),
+            json!(-1.0),
+            json!("4"),
+            json!(MAX_SEQUENCE + 1),
+            json!(1e19),
+            json!(1e30),
+        ] {
+            let got = sequence(refused.clone()).unwrap_err();
+            assert_eq!(got.code, ErrorCode::Validation, "{refused}");
         }
     }
 

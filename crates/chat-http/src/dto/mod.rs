@@ -6,5 +6,5 @@ mod params;
 
 pub use self::{
     health::{DependencyCheck, Liveness, ReadinessReport},
-    params::{ChatListParams, HistoryParams},
+    params::{ChatListParams, HistoryParams, MAX_OFFSET},
 };

@@ -22,7 +22,7 @@ use crate::{
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The block stands", body = BlockResult),
-        crate::openapi::ConversationAction,
+        crate::openapi::BlockAction,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]
@@ -51,7 +51,7 @@ pub async fn block(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "No block of yours stands", body = BlockResult),
-        crate::openapi::ConversationAction,
+        crate::openapi::BlockAction,
     )
 )]
 #[tracing::instrument(skip_all, fields(user.id = %user.user_id, conversation.id = %conversation.0))]

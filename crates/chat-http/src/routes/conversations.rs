@@ -8,13 +8,14 @@ use chat_domain::{
 
 use chat_protocol::{
     inbound::CreateOneToOne,
+    inbound::bounded_sequence,
     payload::{ChatList, ChatListItem, Conversation, History},
     time::parse_optional,
 };
 
 use crate::{
     auth::AuthUser,
-    dto::{ChatListParams, HistoryParams},
+    dto::{ChatListParams, HistoryParams, MAX_OFFSET},
     error::ApiError,
     extract::{ApiQuery, ConversationPath, JsonBody},
     state::HttpState,
@@ -78,7 +79,7 @@ pub async fn chat_list(
             .map_err(|e| ApiError::validation(e.to_string()))?,
         None => PageLimit::CHAT_LIST_DEFAULT,
     };
-    let offset = params.offset.unwrap_or(0);
+    let offset = bounded_offset(params.offset)?;
     let list = state
         .services
         .conversations
@@ -92,6 +93,23 @@ pub async fn chat_list(
     }))
 }
 
+/// `offset` (default 0) when at most [`MAX_OFFSET`], else `validation`.
+fn bounded_offset(offset: Option<u64>) -> Result<u64, ApiError> {
+    match offset {
+        Some(n) if n > MAX_OFFSET => Err(ApiError::validation(format!(
+            "offset must be at most {MAX_OFFSET}"
+        ))),
+        n => Ok(n.unwrap_or(0)),
+    }
+}
+
+/// A sequence of the query when the store can hold it (at most 2^63 - 1), else `validation`.
+fn query_sequence(n: Option<u64>, field: &str) -> Result<Option<u64>, ApiError> {
+    n.map(|n| bounded_sequence(n, field))
+        .transpose()
+        .map_err(ApiError::from)
+}
+
 /// Turns the history query string into a domain query.
 fn history_query(params: &HistoryParams) -> Result<HistoryQuery, ApiError> {
     let limit = match params.limit {
@@ -99,8 +117,10 @@ fn history_query(params: &HistoryParams) -> Result<HistoryQuery, ApiError> {
             .map_err(|e| ApiError::validation(e.to_string()))?,
         None => PageLimit::HISTORY_DEFAULT,
     };
-    let offset = params.offset.unwrap_or(0);
-    let anchor = match (params.before_sequence, params.after_sequence) {
+    let offset = bounded_offset(params.offset)?;
+    let before = query_sequence(params.before_sequence, "beforeSequence")?;
+    let after = query_sequence(params.after_sequence, "afterSequence")?;
+    let anchor = match (before, after) {
         (Some(_), Some(_)) => {
             return Err(ApiError::validation(
                 "give beforeSequence or afterSequence, not both",

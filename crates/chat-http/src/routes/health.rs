@@ -22,6 +22,7 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
     get,
     path = "/health/live",
     tag = "operations",
+    security(()),
     responses((status = 200, description = "The process is up", body = Liveness))
 )]
 pub async fn live() -> Json<Liveness> {
@@ -35,6 +36,7 @@ pub async fn live() -> Json<Liveness> {
     get,
     path = "/health/ready",
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "Ready: every dependency answered", body = ReadinessReport),
         (status = 503, description = "Not ready: a dependency is down", body = ReadinessReport),
@@ -59,6 +61,7 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Readines
     get,
     path = "/metrics",
     tag = "operations",
+    security(()),
     responses((
         status = 200,
         description = "Prometheus text exposition format",
@@ -75,6 +78,7 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     get,
     path = "/openapi.json",
     tag = "operations",
+    security(()),
     responses((status = 200, description = "The OpenAPI 3.1 description of this API", body = Object))
 )]
 pub async fn openapi_json(Extension(docs): Extension<ApiDocuments>) -> impl IntoResponse {
@@ -86,6 +90,7 @@ pub async fn openapi_json(Extension(docs): Extension<ApiDocuments>) -> impl Into
     get,
     path = "/asyncapi.json",
     tag = "operations",
+    security(()),
     responses((status = 200, description = "The AsyncAPI 3 description of every Socket.IO event and payload", body = Object))
 )]
 pub async fn asyncapi_json(Extension(docs): Extension<ApiDocuments>) -> impl IntoResponse {

@@ -19,7 +19,10 @@ use crate::{
     path = "/conversations/{id}/mute",
     tag = "actions",
     params(("id" = uuid::Uuid, Path, description = "The conversation")),
-    request_body(content = MuteRequest, description = "May be left out: muted until unmuted"),
+    request_body(
+        content = MuteRequest,
+        description = "Optional: left out (or `{}`), muted until unmuted"
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The mute in force", body = MuteResult),

@@ -139,7 +139,7 @@ pub struct MuteEntry {
     /// Until when; `null`: until unmuted.
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, format = DateTime, example = "2026-01-28T10:30:00.000Z")
+        schema(required = true, format = DateTime, example = "2099-01-28T10:30:00.000Z")
     )]
     pub muted_until: Option<String>,
 }
