@@ -42,7 +42,6 @@ async fn creating_a_conversation_answers_201_then_200_with_the_same_conversation
     assert_eq!(c["title"], serde_json::Value::Null);
     assert_eq!(c["memberCount"], 2);
     assert_eq!(c["type"], "one_to_one");
-    assert_eq!(c["type"], "one_to_one");
     assert_eq!(c["createdAt"], "2026-01-27T10:30:00.000Z");
     let participants = c["participants"].as_array().unwrap();
     assert_eq!(participants.len(), 2);
