@@ -190,16 +190,30 @@ impl<A: Adapter> SendActor<A> {
         };
         let conversation = fields.conversation_id;
         if !self.streams.contains_key(&conversation) {
-            let last = self
-                .state
-                .services
-                .messaging
-                .last_client_sequence(conversation, self.user_id, self.device_id.clone())
-                .await
-                .unwrap_or_else(|error| {
+            // Within the job's answer deadline too: a database that does not answer makes this
+            // job `unavailable` (the stream is read again with the next one), never a socket
+            // whose sends all wait.
+            let budget = ANSWER_DEADLINE.saturating_sub(job.received.elapsed());
+            let read = tokio::time::timeout(
+                budget,
+                self.state.services.messaging.last_client_sequence(
+                    conversation,
+                    self.user_id,
+                    self.device_id.clone(),
+                ),
+            )
+            .await;
+            let last = match read {
+                Ok(Ok(last)) => last,
+                Ok(Err(error)) => {
                     tracing::warn!(error = %error, "reading the last client sequence failed");
-                    None
-                });
+                    return self.answer(job, Err(Failure::from(error)));
+                }
+                Err(_) => {
+                    tracing::warn!("reading the last client sequence outlived the deadline");
+                    return self.answer(job, Err(past_deadline()));
+                }
+            };
             self.streams.insert(
                 conversation,
                 ReorderBuffer::new(last, ReorderPolicy::default()),

@@ -290,6 +290,9 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         ..
     } = &mut *internal_rx;
 
+    // chat-gateway patch: set once a write had to give way to the close (see `feed_or_cancel`).
+    let mut stalled = false;
+
     // map a packet to a websocket message
     // It is declared as a macro rather than a closure to avoid ownership issues
     macro_rules! map_fn {
@@ -302,9 +305,9 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                             let mut buff = Vec::with_capacity(bin.len() + 1);
                             buff.push(0x04);
                             buff.extend(bin);
-                            feed_or_cancel(&socket, &mut tx, Message::Binary(buff.into())).await
+                            feed_or_cancel(&socket, &mut tx, Message::Binary(buff.into()), &mut stalled).await
                         } else {
-                            feed_or_cancel(&socket, &mut tx, Message::Binary(bin)).await
+                            feed_or_cancel(&socket, &mut tx, Message::Binary(bin), &mut stalled).await
                         }
                     }
                     // A Noop Packet maybe sent by the server to upgrade from a polling connection
@@ -313,7 +316,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                     Packet::Noop => Ok(()),
                     _ => {
                         let packet: String = $item.try_into().unwrap();
-                        feed_or_cancel(&socket, &mut tx, Message::Text(packet.into())).await
+                        feed_or_cancel(&socket, &mut tx, Message::Text(packet.into()), &mut stalled).await
                     }
                 };
                 if let Err(_e) = res {
@@ -358,14 +361,16 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         #[cfg(feature = "tracing")]
         tracing::trace!(sid = %socket.id, "ws flush");
         // chat-gateway patch: a write blocked on a client that does not read gives way to the
-        // session's close (see `feed_or_cancel`).
+        // session's close (see `feed_or_cancel`); what is still queued is fed by the next turns
+        // (the select drains the channel before it sees the cancellation) and flushed, bounded,
+        // below.
         if socket
             .cancellation_token
             .run_until_cancelled(tx.flush())
             .await
             .is_none()
         {
-            break;
+            stalled = true;
         }
     }
 
@@ -389,24 +394,38 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 /// chat-gateway patch: how long the writer of a closed session may still take to flush.
 const CLOSING_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// chat-gateway patch: feeds `msg` unless the session is closed first. Feeding waits while the
-/// client does not read (TCP backpressure); without this, the writer would hold the session's
-/// packet channel until the client read again, and a closed session would never finish
-/// closing (its disconnect handler waits for that channel).
+/// chat-gateway patch: feeds `msg`, without letting a client that does not read hold the
+/// session open. While the session is open, a feed that waits (TCP backpressure) gives way to
+/// the close. Once it is closed, what is still queued (the answers of a graceful drain, say) is
+/// fed, each write bounded by [`CLOSING_FLUSH`]; after one write had to give way, the rest is
+/// dropped (`stalled`). Without this, the writer would hold the session's packet channel until
+/// the client read again, and a closed session would never finish closing (its disconnect
+/// handler waits for that channel).
 async fn feed_or_cancel<D, S>(
     socket: &Socket<D>,
     tx: &mut SplitSink<WebSocketStream<S>, Message>,
     msg: Message,
+    stalled: &mut bool,
 ) -> Result<(), tungstenite::Error>
 where
     D: Default + Send + Sync + 'static,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    socket
-        .cancellation_token
-        .run_until_cancelled(tx.feed(msg))
-        .await
-        .unwrap_or(Ok(()))
+    if *stalled {
+        return Ok(());
+    }
+    let fed = if socket.cancellation_token.is_cancelled() {
+        tokio::time::timeout(CLOSING_FLUSH, tx.feed(msg)).await.ok()
+    } else {
+        socket
+            .cancellation_token
+            .run_until_cancelled(tx.feed(msg))
+            .await
+    };
+    fed.unwrap_or_else(|| {
+        *stalled = true;
+        Ok(())
+    })
 }
 
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
