@@ -144,6 +144,8 @@ pub async fn migrations_run_twice_and_down_then_up_again(db: &DatabaseConnection
         "messages",
         "blocks",
         "mutes",
+        "memberships",
+        "conversation_changes",
     ] {
         let probe = db
             .execute_unprepared(&format!("SELECT 1 FROM {table}"))
