@@ -4,7 +4,7 @@
 //! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to
 //!   date (on PostgreSQL one process at a time, under an advisory lock).
 //! - [`SqlUserRepository`], [`SqlConversationRepository`], [`SqlMessageRepository`],
-//!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
+//!   [`SqlBlockRepository`], [`SqlMuteRepository`], [`SqlGroupRepository`]: the ports, each over a
 //!   [`DatabaseConnection`] (cheap to clone).
 //! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
 //!   and domain types; `sql`: placeholders and write transactions; `select`: the selects
@@ -14,7 +14,8 @@
 //! - `append`: the message write path (its backends `postgres` and `sqlite`, the group commit
 //!   `group`, and `attempt`, what they share); `send_context`: what a send checks, read at one
 //!   version; `versions`: writes that move a conversation's context version; `unread`: the
-//!   unread counts kept on participants' rows.
+//!   unread counts kept on participants' rows; `groups`: groups, membership windows and the
+//!   change log (its `create` also writes every new one-to-one's change 1).
 //!
 //! # Consistency
 //! Sequences come from `conversations.last_sequence`, incremented in the same transaction as
@@ -39,6 +40,7 @@ mod config;
 mod conversations;
 mod entities;
 mod error;
+mod groups;
 mod history;
 mod mapping;
 mod messages;
@@ -58,6 +60,7 @@ pub use crate::{
     config::{StoreConfig, connect},
     conversations::SqlConversationRepository,
     error::StoreError,
+    groups::SqlGroupRepository,
     messages::SqlMessageRepository,
     migrate::migrate,
     mutes::SqlMuteRepository,

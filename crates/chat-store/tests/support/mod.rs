@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use chat_store::{
-    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
-    SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
+    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlGroupRepository,
+    SqlMessageRepository, SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
 };
 use chat_testkit::contract::Repositories;
 use sea_orm::ConnectionTrait;
@@ -21,6 +21,7 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         messages: Arc::new(SqlMessageRepository::new(db.clone())),
         blocks: Arc::new(SqlBlockRepository::new(db.clone())),
         mutes: Arc::new(SqlMuteRepository::new(db.clone())),
+        groups: Arc::new(SqlGroupRepository::new(db.clone())),
     }
 }
 
