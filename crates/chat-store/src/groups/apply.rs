@@ -58,7 +58,11 @@ async fn write<C: ConnectionTrait>(
         match &p.event {
             GroupEvent::MembersAdded { user_ids, .. } if !user_ids.is_empty() => {
                 let users_sql = users::insert_unnamed(user_ids.len());
-                let values = user_ids
+                // In id order, as every insert of users: two transactions inserting the same
+                // new users never wait on each other in a cycle (PostgreSQL).
+                let mut sorted = user_ids.clone();
+                sorted.sort_unstable();
+                let values = sorted
                     .iter()
                     .flat_map(|u| [u.get().into(), now.clone()])
                     .collect();

@@ -105,7 +105,10 @@ impl SqlGroupRepository {
         };
         let creation = Creation::new(backend, group.id, &created, group.now)?;
         let users_sql = users::insert_unnamed(everyone.len());
-        let user_values: Vec<Value> = everyone
+        // In id order (see `apply`).
+        let mut sorted = everyone.clone();
+        sorted.sort_unstable();
+        let user_values: Vec<Value> = sorted
             .iter()
             .flat_map(|u| [u.get().into(), now.clone()])
             .collect();

@@ -227,6 +227,28 @@ async fn a_request_id_replays_the_first_group(r: &Repositories) {
     assert_ne!(theirs.id, first.id);
     // The replay wrote nothing: still change 1 only.
     assert_eq!(state(r, first.id).await.last_change, ch(1));
+    // Concurrent replays of a new key: one group.
+    let fresh = Uuid::new_v4();
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let r = r.clone();
+            let group = NewGroup {
+                request_id: Some(fresh),
+                ..new(owner, conversation_id())
+            };
+            tokio::spawn(async move { r.groups.insert_group(group).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in racers {
+        outcomes.push(t.await.unwrap());
+    }
+    assert_eq!(
+        outcomes.iter().filter(|(_, c)| *c == Created::New).count(),
+        1,
+        "one of the racing creations makes the group"
+    );
+    assert!(outcomes.iter().all(|(g, _)| g.id == outcomes[0].0.id));
     // Without a key, every call is a new group.
     let a = group(r, owner, &[ann], at(3)).await;
     let b = group(r, owner, &[ann], at(3)).await;
