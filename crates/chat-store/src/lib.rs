@@ -32,6 +32,12 @@
 //! same row lock as an append. An append conditioned on a version (`append_if_current`)
 //! checks it under that lock: it either commits before the change, or sees the new version
 //! and stores nothing.
+//!
+//! The change log (`conversation_changes`) is numbered by `conversations.last_change_sequence`
+//! the same way: a change takes the next number in the `UPDATE` of the conversation's row that
+//! also checks and moves the context version, in the transaction that writes the change, so
+//! the numbers are gap-free in commit order. Membership windows (`memberships`) bound what a
+//! member reads of the log, in the SQL that reads it.
 
 mod append;
 mod blocks;
