@@ -1,7 +1,7 @@
 //! The repository contracts: what the docs of [`UserRepository`], [`ConversationRepository`],
 //! [`MessageRepository`], [`BlockRepository`], [`MuteRepository`] and [`GroupRepository`]
-//! promise, checked against one storage backend's [`Repositories`]. Every check uses fresh random ids, so suites may
-//! share a backend (and run while others use it).
+//! promise, checked against one storage backend's [`Repositories`]. Every check uses fresh
+//! random ids, so suites may share a backend (and run while others use it).
 //!
 //! [`UserRepository`]: chat_domain::ports::UserRepository
 //! [`ConversationRepository`]: chat_domain::ports::ConversationRepository
