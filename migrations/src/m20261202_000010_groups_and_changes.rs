@@ -210,18 +210,6 @@ impl MigrationTrait for Migration {
         )
         .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name(UQ_MESSAGE_CHANGE)
-                    .table(Messages::Table)
-                    .col(Messages::ConversationId)
-                    .col(Messages::ChangeSequence)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
             .create_table(
                 Table::create()
                     .table(Memberships::Table)
@@ -327,7 +315,19 @@ impl MigrationTrait for Migration {
         for sql in BACKFILL {
             conn.execute_unprepared(sql).await?;
         }
-        Ok(())
+        // After the fill: built once instead of updated row by row.
+        manager
+            .create_index(
+                Index::create()
+                    .name(UQ_MESSAGE_CHANGE)
+                    .table(Messages::Table)
+                    .col(Messages::ConversationId)
+                    .col(Messages::ChangeSequence)
+                    .unique()
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
