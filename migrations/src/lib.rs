@@ -11,8 +11,10 @@
 //! `direct_key` of one-to-one pairs), `participants` (with read markers), `messages` (unique per
 //! `(conversation_id, server_sequence)` and per sender device client sequence), `blocks`, `mutes`;
 //! `conversations.context_version` (added later) versions what a send checks;
-//! `participants.unread_count` (added later) keeps each participant's unread count;
-//! `users.tokens_revoked_at` (added later) is a user's token revocation point.
+//! `participants.unread_count` (added later) keeps each participant's unread count. Groups and
+//! the change log (added later): titles, creators and request ids, roles, `memberships`
+//! (windows) and `conversation_changes`; `users.tokens_revoked_at` (added later) is a user's
+//! token revocation point.
 
 /// Re-exported so that callers can run [`Migrator`] without naming sea-orm-migration.
 pub use sea_orm_migration::MigratorTrait;
@@ -28,6 +30,7 @@ mod m20261125_000006_create_mutes;
 mod m20261126_000007_add_context_version;
 mod m20261126_000008_add_unread_count;
 mod m20261126_000009_hot_conversation_updates;
+mod m20261202_000010_groups_and_changes;
 mod m20261202_000011_token_revocation;
 
 /// Every migration of the schema, oldest first.
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_add_context_version::Migration),
             Box::new(m20261126_000008_add_unread_count::Migration),
             Box::new(m20261126_000009_hot_conversation_updates::Migration),
+            Box::new(m20261202_000010_groups_and_changes::Migration),
             Box::new(m20261202_000011_token_revocation::Migration),
         ]
     }

@@ -2,6 +2,7 @@
 
 use chat_domain::{
     ConversationId, PageLimit, RepoError, ServerSequence, Timestamp, UserId,
+    change::GroupEvent,
     conversation::{ChatListPage, Conversation, Created, OneToOnePair},
     ports::{ConversationRepository, SendContext},
     read_marker::{MarkerAdvance, MarkerMove, ReadMarker},
@@ -16,6 +17,7 @@ use crate::{
     chat_list,
     entities::conversations,
     error::{is_unique_violation, repo_err},
+    groups::create::Creation,
     mapping,
     select::{ACTIVE_CONVERSATIONS, participants_of},
     send_context,
@@ -45,11 +47,21 @@ impl SqlConversationRepository {
         now: Timestamp,
     ) -> Result<bool, RepoError> {
         let backend = self.db.get_database_backend();
+        let at = now;
         let now = mapping::time_value(backend, now)?;
         let [low, high] = pair.users().map(|u| sea_orm::Value::from(u.get()));
         let users_sql = users::insert_unnamed(2);
-        let conv_sql = "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence) \
-                        VALUES (?, ?, ?, ?, 0) ON CONFLICT (direct_key) DO NOTHING";
+        let conv_sql = "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence, \
+                        last_change_sequence) VALUES (?, ?, ?, ?, 0, 1) \
+                        ON CONFLICT (direct_key) DO NOTHING";
+        // Its change 1, and both users' windows from it.
+        let created = GroupEvent::Created {
+            kind: chat_domain::ConversationKind::OneToOne,
+            title: None,
+            created_by: None,
+            member_ids: pair.users().to_vec(),
+        };
+        let creation = Creation::new(backend, id, &created, at)?;
         let part_sql = "INSERT INTO participants (conversation_id, user_id, joined_at, last_read_sequence) \
                         VALUES (?, ?, ?, 0), (?, ?, ?, 0)";
         let kind = chat_domain::ConversationKind::OneToOne.as_str();
@@ -74,6 +86,7 @@ impl SqlConversationRepository {
                         now.clone(),
                     ];
                     txn.execute_raw(stmt(backend, part_sql, parts)).await?;
+                    creation.write(&txn).await?;
                 }
                 Ok(inserted)
             }

@@ -4,7 +4,7 @@
 //! - [`StoreConfig`], [`connect`], [`migrate`]: opening a pool and bringing the schema up to
 //!   date (on PostgreSQL one process at a time, under an advisory lock).
 //! - [`SqlUserRepository`], [`SqlConversationRepository`], [`SqlMessageRepository`],
-//!   [`SqlBlockRepository`], [`SqlMuteRepository`]: the ports, each over a
+//!   [`SqlBlockRepository`], [`SqlMuteRepository`], [`SqlGroupRepository`]: the ports, each over a
 //!   [`DatabaseConnection`] (cheap to clone).
 //! - `entities`: crate-private sea-orm entities; `mapping`: the only conversions between rows
 //!   and domain types; `sql`: placeholders and write transactions; `select`: the selects
@@ -14,7 +14,8 @@
 //! - `append`: the message write path (its backends `postgres` and `sqlite`, the group commit
 //!   `group`, and `attempt`, what they share); `send_context`: what a send checks, read at one
 //!   version; `versions`: writes that move a conversation's context version; `unread`: the
-//!   unread counts kept on participants' rows.
+//!   unread counts kept on participants' rows; `groups`: groups, membership windows and the
+//!   change log (its `create` also writes every new one-to-one's change 1).
 //!
 //! # Consistency
 //! Sequences come from `conversations.last_sequence`, incremented in the same transaction as
@@ -31,6 +32,12 @@
 //! same row lock as an append. An append conditioned on a version (`append_if_current`)
 //! checks it under that lock: it either commits before the change, or sees the new version
 //! and stores nothing.
+//!
+//! The change log (`conversation_changes`) is numbered by `conversations.last_change_sequence`
+//! the same way: a change takes the next number in the `UPDATE` of the conversation's row that
+//! also checks and moves the context version, in the transaction that writes the change, so
+//! the numbers are gap-free in commit order. Membership windows (`memberships`) bound what a
+//! member reads of the log, in the SQL that reads it.
 
 mod append;
 mod blocks;
@@ -39,6 +46,7 @@ mod config;
 mod conversations;
 mod entities;
 mod error;
+mod groups;
 mod history;
 mod mapping;
 mod messages;
@@ -58,6 +66,7 @@ pub use crate::{
     config::{StoreConfig, connect},
     conversations::SqlConversationRepository,
     error::StoreError,
+    groups::SqlGroupRepository,
     messages::SqlMessageRepository,
     migrate::migrate,
     mutes::SqlMuteRepository,

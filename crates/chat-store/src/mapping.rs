@@ -6,7 +6,9 @@ use crate::entities::{blocks, conversations, messages, mutes, participants};
 use chat_domain::{
     Block, ClientSequence, ConversationId, ConversationKind, DeviceId, DisplayName, MessageContent,
     MessageId, Mute, Participant, RepoError, ServerSequence, StoredMessage, Timestamp, UserId,
+    change::ChangeSequence,
     conversation::Conversation,
+    group::{GroupTitle, Role},
     ports::{ContextVersion, RecipientState},
 };
 use sea_orm::{DbBackend, FromQueryResult, Value};
@@ -97,6 +99,18 @@ pub(crate) fn to_seq(n: i64) -> Result<ServerSequence, RepoError> {
         .map_err(|_| corrupt("sequence"))
 }
 
+/// A change sequence as stored (never near `i64::MAX`; larger ones saturate).
+pub(crate) fn change_value(seq: ChangeSequence) -> i64 {
+    i64::try_from(seq.get()).unwrap_or(i64::MAX)
+}
+
+/// A stored change sequence.
+pub(crate) fn to_change(n: i64) -> Result<ChangeSequence, RepoError> {
+    u64::try_from(n)
+        .map(ChangeSequence::new)
+        .map_err(|_| corrupt("change sequence"))
+}
+
 /// A count from SQL.
 pub(crate) fn to_count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -156,7 +170,7 @@ pub(crate) fn participant(r: ParticipantRow) -> Result<Participant, RepoError> {
     Ok(Participant {
         user_id: UserId::new(p.user_id),
         name: display_name(r.name)?,
-        role: chat_domain::group::Role::Member,
+        role: Role::parse(&p.role).ok_or_else(|| corrupt("role"))?,
         joined_at: from_datetime(p.joined_at)?,
         left_at: opt_instant(p.left_at)?,
         last_read_sequence: to_seq(p.last_read_sequence)?,
@@ -172,7 +186,11 @@ pub(crate) fn conversation(
     Ok(Conversation {
         id: ConversationId::new(row.id),
         kind: kind(&row.kind)?,
-        title: None,
+        title: row
+            .title
+            .as_deref()
+            .map(|t| GroupTitle::new(t).map_err(|_| corrupt("title")))
+            .transpose()?,
         created_at: from_datetime(row.created_at)?,
         last_sequence: to_seq(row.last_sequence)?,
         participants: all(participants, participant)?,

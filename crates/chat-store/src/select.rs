@@ -18,6 +18,11 @@ use crate::{
 const MESSAGES: &str =
     "SELECT m.*, u.name AS sender_name FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
+/// Participants `p` with their name (the columns of a [`ParticipantRow`]); the caller goes on
+/// with `WHERE …`, `ORDER BY …`.
+pub(crate) const PARTICIPANTS: &str =
+    "SELECT p.*, u.name AS name FROM participants p LEFT JOIN users u ON u.id = p.user_id";
+
 /// A user's active participations `p` with their conversations `c`, the user bound first:
 /// `SELECT … {ACTIVE_CONVERSATIONS} …`.
 pub(crate) const ACTIVE_CONVERSATIONS: &str = "FROM participants p \
@@ -67,8 +72,7 @@ pub(crate) async fn participants_of<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT p.*, u.name AS name FROM participants p LEFT JOIN users u ON u.id = p.user_id \
-         WHERE p.conversation_id IN ({}) ORDER BY p.joined_at, p.user_id",
+        "{PARTICIPANTS} WHERE p.conversation_id IN ({}) ORDER BY p.joined_at, p.user_id",
         marks(conversations.len())
     );
     let values = conversations.iter().map(|&c| c.into()).collect();

@@ -243,3 +243,11 @@ async fn postgres_fills_unread_counts_for_messages_stored_before_the_migration()
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fills_groups_and_changes_for_conversations_stored_before_the_migration() {
+    with_postgres(|db| async move {
+        support::groups_and_changes_are_filled_for_existing_conversations(&db).await;
+    })
+    .await;
+}

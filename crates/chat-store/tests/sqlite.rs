@@ -133,3 +133,9 @@ async fn a_burst_of_sends_on_a_small_pool_is_stored_whole() {
         failed.first()
     );
 }
+
+#[tokio::test]
+async fn sqlite_fills_groups_and_changes_for_conversations_stored_before_the_migration() {
+    let (_dir, db) = sqlite_file().await;
+    support::groups_and_changes_are_filled_for_existing_conversations(&db).await;
+}

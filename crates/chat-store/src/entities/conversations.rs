@@ -14,6 +14,16 @@ pub(crate) struct Model {
     pub last_message_at: Option<TimeDateTimeWithTimeZone>,
     /// What a send checks moves it (`ContextVersion`).
     pub context_version: i64,
+    /// A group's title.
+    pub title: Option<String>,
+    /// Who created a group (`None` for one-to-ones).
+    pub created_by: Option<Uuid>,
+    /// The creator's idempotency key (unique per creator).
+    pub request_id: Option<Uuid>,
+    /// The newest change of its change log.
+    pub last_change_sequence: i64,
+    /// When a group's last member left.
+    pub closed_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,8 @@ pub(crate) struct Model {
     pub last_read_sequence: i64,
     pub last_read_at: Option<TimeDateTimeWithTimeZone>,
     pub unread_count: i64,
+    /// `owner`, `admin` or `member` (`Role`).
+    pub role: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use chat_store::{
-    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
-    SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
+    DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlGroupRepository,
+    SqlMessageRepository, SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
 };
 use chat_testkit::contract::Repositories;
 use sea_orm::ConnectionTrait;
@@ -21,6 +21,7 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         messages: Arc::new(SqlMessageRepository::new(db.clone())),
         blocks: Arc::new(SqlBlockRepository::new(db.clone())),
         mutes: Arc::new(SqlMuteRepository::new(db.clone())),
+        groups: Arc::new(SqlGroupRepository::new(db.clone())),
     }
 }
 
@@ -144,6 +145,8 @@ pub async fn migrations_run_twice_and_down_then_up_again(db: &DatabaseConnection
         "messages",
         "blocks",
         "mutes",
+        "memberships",
+        "conversation_changes",
     ] {
         let probe = db
             .execute_unprepared(&format!("SELECT 1 FROM {table}"))
@@ -325,4 +328,246 @@ pub async fn unread_counts_are_filled_for_existing_messages(db: &DatabaseConnect
         .await;
     assert_eq!(ada_unread.unwrap(), 2);
     assert_eq!(bob_unread.unwrap(), 1);
+}
+
+/// The migration that brings groups and the change log fills them in for what was stored
+/// before it: undo it, store conversations and messages the way the old schema did, migrate
+/// up again. Each conversation's change 1 is its creation with everyone who joined it, message
+/// `n` is change `n + 1` (read as stored), active participants get a window from change 1 (one
+/// who had left gets none), nothing existing changes, and new changes continue the count.
+/// Down again keeps the old data.
+pub async fn groups_and_changes_are_filled_for_existing_conversations(db: &DatabaseConnection) {
+    use chat_domain::{
+        ConversationId, ServerSequence, UserId,
+        change::{ChangeBody, ChangeSequence, GroupEvent},
+        conversation::ConversationKind,
+        group::{GroupTitle, Role},
+        membership::Window,
+        ports::GroupApplied,
+    };
+    use chat_migrations::{Migrator, MigratorTrait};
+    use uuid::Uuid;
+
+    const NAME: &str = "m20261202_000010_groups_and_changes";
+    migrate(db).await.unwrap();
+    let later = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == NAME)
+        .expect("the migration exists");
+    let steps = u32::try_from(later + 1).unwrap();
+    Migrator::down(db, Some(steps)).await.unwrap();
+    for probe in [
+        "SELECT title FROM conversations",
+        "SELECT role FROM participants",
+        "SELECT 1 FROM memberships",
+    ] {
+        assert!(
+            db.execute_unprepared(probe).await.is_err(),
+            "{probe} after down"
+        );
+    }
+
+    let backend = db.get_database_backend();
+    let run = |sql: &str, values: Vec<sea_orm::Value>| {
+        let mut numbered = String::new();
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' && backend == sea_orm::DbBackend::Postgres {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            } else {
+                numbered.push(c);
+            }
+        }
+        let stmt = sea_orm::Statement::from_sql_and_values(backend, numbered, values);
+        async move { db.execute_raw(stmt).await.unwrap() }
+    };
+    let (ada, bob, cy) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (conv, quiet) = (Uuid::new_v4(), Uuid::new_v4());
+    let at = "'2026-11-26T08:00:00.000Z'";
+    run(
+        &format!(
+            "INSERT INTO users (id, name, created_at) VALUES (?, 'Ada', {at}), (?, NULL, {at}), \
+             (?, NULL, {at})"
+        ),
+        vec![ada.into(), bob.into(), cy.into()],
+    )
+    .await;
+    run(
+        &format!(
+            "INSERT INTO conversations (id, kind, direct_key, created_at, last_sequence, last_message_at) \
+             VALUES (?, 'one_to_one', 'k1', {at}, 3, {at}), (?, 'one_to_one', 'k2', {at}, 0, NULL)"
+        ),
+        vec![conv.into(), quiet.into()],
+    )
+    .await;
+    // Unread counts as the schema before kept them. In `quiet`, cy had left (no window for
+    // them).
+    run(
+        &format!(
+            "INSERT INTO participants (conversation_id, user_id, joined_at, left_at, \
+             last_read_sequence, unread_count) VALUES (?, ?, {at}, NULL, 1, 1), \
+             (?, ?, {at}, NULL, 0, 2), (?, ?, {at}, NULL, 0, 0), (?, ?, {at}, {at}, 0, 0)"
+        ),
+        vec![
+            conv.into(),
+            ada.into(),
+            conv.into(),
+            bob.into(),
+            quiet.into(),
+            ada.into(),
+            quiet.into(),
+            cy.into(),
+        ],
+    )
+    .await;
+    let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let seq = i + 1;
+        let sender = if seq % 2 == 1 { ada } else { bob };
+        run(
+            &format!(
+                "INSERT INTO messages (id, conversation_id, sender_id, sender_device_id, \
+                 server_sequence, content, created_at) VALUES (?, ?, ?, 'd1', {seq}, 'm{seq}', {at})"
+            ),
+            vec![(*id).into(), conv.into(), sender.into()],
+        )
+        .await;
+    }
+    migrate(db).await.unwrap();
+    let r = repositories(db);
+    let (conv, quiet) = (ConversationId::new(conv), ConversationId::new(quiet));
+    let (ada, bob, cy) = (UserId::new(ada), UserId::new(bob), UserId::new(cy));
+    let state = r.groups.fetch_group_state(conv).await.unwrap().unwrap();
+    assert_eq!(state.last_change, ChangeSequence::new(4));
+    assert_eq!(state.conversation.title, None);
+    assert_eq!(state.conversation.last_sequence, ServerSequence::new(3));
+    assert!(
+        state
+            .conversation
+            .participants
+            .iter()
+            .all(|p| p.role == Role::Member)
+    );
+    assert_eq!(
+        state
+            .conversation
+            .participant(ada)
+            .unwrap()
+            .last_read_sequence,
+        ServerSequence::new(1),
+        "markers kept"
+    );
+    assert_eq!(r.conversations.unread_count(conv, ada).await.unwrap(), 1);
+    assert_eq!(r.conversations.unread_count(conv, bob).await.unwrap(), 2);
+
+    let opening = [Window::open(ServerSequence::ZERO, ChangeSequence::new(1))];
+    for user in [ada, bob] {
+        assert_eq!(
+            r.groups.fetch_windows(conv, user).await.unwrap().all(),
+            &opening
+        );
+    }
+    let page = r
+        .groups
+        .list_changes(conv, bob, ChangeSequence::ZERO, support_limit(10))
+        .await
+        .unwrap();
+    assert_eq!(page.last_change, ChangeSequence::new(4));
+    let seqs: Vec<u64> = page.items.iter().map(|c| c.sequence.get()).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    let mut first = vec![ada, bob];
+    first.sort();
+    assert_eq!(
+        page.items[0].body,
+        ChangeBody::Group(GroupEvent::Created {
+            kind: ConversationKind::OneToOne,
+            title: None,
+            created_by: None,
+            member_ids: first,
+        })
+    );
+    for (n, change) in page.items[1..].iter().enumerate() {
+        let ChangeBody::Message(m) = &change.body else {
+            panic!("change {} is a message", change.sequence);
+        };
+        assert_eq!(m.id.get(), ids[n]);
+        assert_eq!(m.server_sequence, ServerSequence::new(n as u64 + 1));
+        assert_eq!(m.content.as_str(), format!("m{}", n + 1));
+        assert_eq!(change.at, m.created_at);
+    }
+    let ChangeBody::Message(m1) = &page.items[1].body else {
+        unreachable!()
+    };
+    assert_eq!(m1.sender_name.as_ref().map(|n| n.as_str()), Some("Ada"));
+
+    let quiet_state = r.groups.fetch_group_state(quiet).await.unwrap().unwrap();
+    assert_eq!(quiet_state.last_change, ChangeSequence::new(1));
+    assert_eq!(
+        r.groups.fetch_windows(quiet, ada).await.unwrap().all(),
+        &opening
+    );
+    assert!(
+        r.groups
+            .fetch_windows(quiet, cy)
+            .await
+            .unwrap()
+            .all()
+            .is_empty()
+    );
+    let created = r
+        .groups
+        .list_changes(quiet, ada, ChangeSequence::ZERO, support_limit(10))
+        .await
+        .unwrap();
+    let ChangeBody::Group(GroupEvent::Created { member_ids, .. }) = &created.items[0].body else {
+        panic!("change 1 is the creation");
+    };
+    assert_eq!(
+        member_ids.len(),
+        2,
+        "everyone who joined, the one who left too"
+    );
+
+    // New changes continue the count.
+    let applied = r
+        .groups
+        .apply_group_events(
+            conv,
+            state.version,
+            vec![GroupEvent::Renamed {
+                title: GroupTitle::new("Later").unwrap(),
+                by: ada,
+            }],
+            chat_domain::Timestamp::from_millis(1_769_509_800_000),
+        )
+        .await
+        .unwrap();
+    let GroupApplied::Done(changes) = applied else {
+        panic!("the version is current");
+    };
+    assert_eq!(changes[0].sequence, ChangeSequence::new(5));
+
+    // Down keeps what was there before.
+    Migrator::down(db, Some(steps)).await.unwrap();
+    let count = |table: &str| {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(count("messages").await, 3);
+    assert_eq!(count("participants").await, 4);
+    assert_eq!(count("conversations").await, 2);
+    migrate(db).await.unwrap();
+}
+
+fn support_limit(n: i64) -> chat_domain::PageLimit {
+    chat_domain::PageLimit::new(n, 1_000).unwrap()
 }

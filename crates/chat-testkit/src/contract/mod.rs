@@ -11,8 +11,8 @@ use chat_domain::{
     error::RepoError,
     message::{AppendOutcome, NewMessage},
     ports::{
-        BlockRepository, CheckedAppend, ContextVersion, ConversationRepository, MessageRepository,
-        MuteRepository, UserRepository,
+        BlockRepository, CheckedAppend, ContextVersion, ConversationRepository, GroupRepository,
+        MessageRepository, MuteRepository, UserRepository,
     },
 };
 
@@ -21,8 +21,8 @@ pub use self::{
     rate_limit::rate_limiter_contract,
     repos::{
         append_concurrency_contract, block_repository_contract, conversation_repository_contract,
-        message_repository_contract, mute_repository_contract, run_repository_contracts,
-        user_repository_contract,
+        group_repository_contract, message_repository_contract, mute_repository_contract,
+        run_repository_contracts, user_repository_contract,
     },
     session::session_store_contract,
 };
@@ -40,6 +40,8 @@ pub struct Repositories {
     pub blocks: Arc<dyn BlockRepository>,
     /// Mutes.
     pub mutes: Arc<dyn MuteRepository>,
+    /// Groups, membership windows and change logs.
+    pub groups: Arc<dyn GroupRepository>,
 }
 
 impl Repositories {

@@ -1,13 +1,14 @@
 //! The repository contracts: what the docs of [`UserRepository`], [`ConversationRepository`],
-//! [`MessageRepository`], [`BlockRepository`] and [`MuteRepository`] promise, checked against
-//! one storage backend's [`Repositories`]. Every check uses fresh random ids, so suites may
-//! share a backend (and run while others use it).
+//! [`MessageRepository`], [`BlockRepository`], [`MuteRepository`] and [`GroupRepository`]
+//! promise, checked against one storage backend's [`Repositories`]. Every check uses fresh
+//! random ids, so suites may share a backend (and run while others use it).
 //!
 //! [`UserRepository`]: chat_domain::ports::UserRepository
 //! [`ConversationRepository`]: chat_domain::ports::ConversationRepository
 //! [`MessageRepository`]: chat_domain::ports::MessageRepository
 //! [`BlockRepository`]: chat_domain::ports::BlockRepository
 //! [`MuteRepository`]: chat_domain::ports::MuteRepository
+//! [`GroupRepository`]: chat_domain::ports::GroupRepository
 
 mod blocks;
 mod chat_list;
@@ -16,6 +17,7 @@ mod checked_concurrency;
 mod concurrency;
 mod conversations;
 mod fixtures;
+mod groups;
 mod history;
 mod messages;
 mod mutes;
@@ -64,6 +66,13 @@ pub async fn mute_repository_contract(r: &Repositories) {
     mutes::run(r).await;
 }
 
+/// Groups, membership windows and the change log: creation and request-id replays, applies
+/// conditioned on the version and numbered gap-free (concurrent ones too), windows, the member
+/// list's order, and the changes each member may see.
+pub async fn group_repository_contract(r: &Repositories) {
+    groups::run(r).await;
+}
+
 /// Every repository contract, the concurrency ones included.
 pub async fn run_repository_contracts(r: &Repositories) {
     user_repository_contract(r).await;
@@ -73,4 +82,5 @@ pub async fn run_repository_contracts(r: &Repositories) {
     mute_repository_contract(r).await;
     append_concurrency_contract(r).await;
     send_context_contract(r).await;
+    group_repository_contract(r).await;
 }

@@ -1,6 +1,7 @@
 //! The fake [`ConversationRepository`].
 
 use chat_domain::{
+    change::GroupEvent,
     conversation::{
         ChatListEntry, ChatListPage, Conversation, ConversationKind, Created, OneToOnePair,
         Participant,
@@ -139,6 +140,13 @@ impl ConversationRepository for FakeConversationRepository {
         };
         state.conversations.insert(new_id, conversation);
         state.pairs.insert(pair, new_id);
+        let created = GroupEvent::Created {
+            kind: ConversationKind::OneToOne,
+            title: None,
+            created_by: None,
+            member_ids: pair.users().to_vec(),
+        };
+        state.record_creation(new_id, created, now);
         Ok((state.conversation(new_id).unwrap(), Created::New))
     }
 

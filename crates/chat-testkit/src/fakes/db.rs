@@ -1,15 +1,17 @@
 //! The one shared state behind every fake repository, as one database would be.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
 use chat_domain::{
     block::Block,
+    change::{Change, ChangeSequence},
     conversation::{Conversation, OneToOnePair},
     error::RepoError,
     ids::{ConversationId, DeviceId, MessageId, UserId},
+    membership::Window,
     message::StoredMessage,
     mute::Mute,
     ports::ContextVersion,
@@ -18,9 +20,11 @@ use chat_domain::{
     user::User,
 };
 
+use uuid::Uuid;
+
 use super::{
-    FakeBlockRepository, FakeConversationRepository, FakeMessageRepository, FakeMuteRepository,
-    FakeUserRepository,
+    FakeBlockRepository, FakeConversationRepository, FakeGroupRepository, FakeMessageRepository,
+    FakeMuteRepository, FakeUserRepository,
 };
 use crate::contract::Repositories;
 
@@ -54,6 +58,16 @@ pub(crate) struct DbState {
     /// Context versions of conversations (absent: 0). Every write that changes what a send
     /// checks moves it, under the same lock as the change.
     pub(crate) context_versions: HashMap<ConversationId, ContextVersion>,
+    /// Groups by (creator, request id).
+    pub(crate) group_requests: HashMap<(UserId, Uuid), ConversationId>,
+    /// Change logs by (conversation, change sequence).
+    pub(crate) changes: BTreeMap<(ConversationId, ChangeSequence), Change>,
+    /// Each conversation's newest change (absent: none).
+    pub(crate) change_heads: HashMap<ConversationId, ChangeSequence>,
+    /// Membership windows by (conversation, user), oldest first.
+    pub(crate) windows: HashMap<(ConversationId, UserId), Vec<Window>>,
+    /// Groups their last member left.
+    pub(crate) closed: HashSet<ConversationId>,
 }
 
 /// The unique key of a client sequence.
@@ -81,6 +95,7 @@ impl FakeDb {
             messages: Arc::new(FakeMessageRepository::new(self.clone())),
             blocks: Arc::new(FakeBlockRepository::new(self.clone())),
             mutes: Arc::new(FakeMuteRepository::new(self.clone())),
+            groups: Arc::new(FakeGroupRepository::new(self.clone())),
         }
     }
 
@@ -92,6 +107,12 @@ impl FakeDb {
             .conversation_messages(conversation)
             .map(|m| state.named(m))
             .collect()
+    }
+
+    /// Whether the group `id` was closed (its last member left), for assertions.
+    #[must_use]
+    pub fn is_closed(&self, id: ConversationId) -> bool {
+        self.state.lock().unwrap().closed.contains(&id)
     }
 
     /// How many messages are stored in all (for assertions such as "nothing was saved").

@@ -1,6 +1,6 @@
 //! In-memory fakes of the domain's ports, for service tests.
 //!
-//! The five repository fakes share one [`FakeDb`], as the real ones share one database: a
+//! The repository fakes share one [`FakeDb`], as the real ones share one database: a
 //! message appended through [`FakeMessageRepository`] moves its conversation's last sequence,
 //! unread counts and chat list as seen through [`FakeConversationRepository`]. They keep every
 //! promise of the port docs, and run the same repository contract suites as the SQL adapters
@@ -15,6 +15,7 @@ mod blocks;
 mod clock;
 mod conversations;
 mod db;
+mod groups;
 mod messages;
 mod publisher;
 mod tokens;
@@ -25,6 +26,7 @@ pub use self::{
     clock::{ManualClock, SequentialIds},
     conversations::FakeConversationRepository,
     db::{FakeDb, fake_repositories},
+    groups::FakeGroupRepository,
     messages::FakeMessageRepository,
     publisher::{PublisherCall, RecordingPublisher},
     tokens::StaticTokenVerifier,
