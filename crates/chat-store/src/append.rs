@@ -31,6 +31,9 @@ use attempt::{Attempt, MessageValues};
 pub(crate) use group::GroupCommit;
 use group::Reply;
 
+/// How long a SQLite append waits for this node's turn to write, at most.
+const SQLITE_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Appends `msg` only while the conversation's context version is `expected`, reporting the
 /// other active participants' unread counts. A unique violation is a duplicate or a conflict,
 /// decided by the row holding the colliding key.
@@ -50,9 +53,14 @@ pub(crate) async fn append(
         match group.append(postgres::Row::new(&msg, &values)).await {
             Reply::Done(outcome) => outcome,
             Reply::Alone => postgres::attempt(db, &postgres::Row::new(&msg, &values)).await,
+            Reply::Refused(why) => return Err(RepoError::unavailable(why)),
         }
     } else {
-        let _turn = group.sqlite_turn().await;
+        // The turn is bounded like the busy timeout: behind a write lock held elsewhere, the
+        // appends queued here answer `unavailable` instead of waiting their turns one by one.
+        let Ok(_turn) = tokio::time::timeout(SQLITE_TURN_WAIT, group.sqlite_turn()).await else {
+            return Err(RepoError::unavailable("no turn to write within 1 s"));
+        };
         retry_busy(|| sqlite::in_transaction(db, &msg, &values)).await
     };
     match attempt {

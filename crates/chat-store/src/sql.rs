@@ -72,18 +72,27 @@ pub(crate) async fn finish<T>(
 
 /// How many times a write that SQLite refused as busy is tried again.
 const BUSY_RETRIES: u32 = 8;
+/// Retries start only this long after the first attempt did: a write that waited out the busy
+/// timeout (1 s) is answered `unavailable`, not tried again for another second. What is
+/// retried is a busy answer that came early (a snapshot that cannot be upgraded to write).
+const BUSY_BUDGET: Duration = Duration::from_millis(900);
 
-/// Runs `op` again (after a short, growing pause) while SQLite reports the database busy beyond
-/// its busy timeout. Other errors, and PostgreSQL, pass through at once.
+/// Runs `op` again (after a short, growing pause) while SQLite reports the database busy
+/// before [`BUSY_BUDGET`] is spent. Other errors, and PostgreSQL, pass through at once.
 pub(crate) async fn retry_busy<T, F, Fut>(mut op: F) -> Result<T, DbErr>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, DbErr>>,
 {
     let mut attempt = 0;
+    let start = std::time::Instant::now();
     loop {
         match op().await {
-            Err(e) if attempt < BUSY_RETRIES && is_sqlite_busy(&e) => {
+            Err(e)
+                if attempt < BUSY_RETRIES
+                    && start.elapsed() < BUSY_BUDGET
+                    && is_sqlite_busy(&e) =>
+            {
                 attempt += 1;
                 tracing::debug!(attempt, "sqlite busy, retrying the write");
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;

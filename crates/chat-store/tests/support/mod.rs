@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+pub mod private_pg;
+
 use chat_store::{
     DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
     SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
