@@ -23,7 +23,7 @@ use socketioxide::{
 use tokio::sync::mpsc;
 
 use chat_protocol::{
-    Failure, FailureContext,
+    ErrorCode, Failure, FailureContext,
     events::{inbound::MESSAGE_SEND, outbound},
     inbound::{self, MessageSend, SendFields},
     payload::MessageDelivered,
@@ -105,6 +105,14 @@ struct Pending<A: Adapter> {
     job: SendJob<A>,
 }
 
+/// After a send of this socket was answered `unavailable`, a queued send that has already
+/// waited this long behind it is answered `unavailable` at once instead of trying the
+/// database again (protocol 4.6: within 3 s of the request): each try under an outage costs
+/// up to the pool's acquire timeout, and sends pipelined on one socket would pay it one after
+/// another. A send that waited less still tries (it may be the one that finds the database
+/// back).
+const FAILING_QUEUE_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The per-socket task that commits queued sends in order.
 struct SendActor<A: Adapter> {
     socket: SocketRef<A>,
@@ -112,6 +120,8 @@ struct SendActor<A: Adapter> {
     user_id: UserId,
     device_id: DeviceId,
     streams: HashMap<ConversationId, ReorderBuffer<Pending<A>>>,
+    /// The last commit was answered `unavailable`.
+    failing: bool,
 }
 
 impl<A: Adapter> SendActor<A> {
@@ -122,6 +132,7 @@ impl<A: Adapter> SendActor<A> {
             user_id: user.user_id,
             device_id: user.device_id.clone(),
             streams: HashMap::new(),
+            failing: false,
         }
     }
 
@@ -164,6 +175,10 @@ impl<A: Adapter> SendActor<A> {
     }
 
     async fn accept(&mut self, job: SendJob<A>) {
+        if self.failing && job.received.elapsed() >= FAILING_QUEUE_LIMIT {
+            let refused = Failure::unavailable("the database is not answering, retry");
+            return self.answer(job, Err(refused));
+        }
         let fields = match &job.payload {
             Ok(v) => inbound::parse::<MessageSend>(v.clone())
                 .and_then(|p| p.validate(&self.state.content)),
@@ -224,6 +239,7 @@ impl<A: Adapter> SendActor<A> {
         let result = result
             .map(|d| MessageDelivered::from(&d))
             .map_err(Failure::from);
+        self.failing = matches!(&result, Err(f) if f.code == ErrorCode::Unavailable);
         if let Ok(delivered) = &result {
             // To this socket only, which this task holds: no room emit (with Redis rooms that
             // would be a round trip through Redis per message).

@@ -2,7 +2,7 @@
 //! within 3 s of the request, the readiness check says the database cannot commit while it
 //! cannot, sends succeed again within 5 s of its return, and nothing acknowledged is lost.
 //!
-//! PostgreSQL faults run on a private cluster (`support::private_pg`), killed with SIGKILL and
+//! PostgreSQL faults run on a private cluster (`chat_testkit::private_pg`), killed with SIGKILL and
 //! locked at will; the pools are set up as the gateway sets them up (its defaults: 10
 //! connections, a 1.5 s acquire timeout, and one more connection for the append writer).
 //! Each "client" sends one message at a time, as a socket's sends are committed, and each send
@@ -30,8 +30,8 @@ use chat_store::{
     DatabaseConnection, SqlConversationRepository, SqlMessageRepository, StoreConfig, can_commit,
     connect, migrate,
 };
+use chat_testkit::private_pg::PrivatePg;
 use sea_orm::{ConnectionTrait, TransactionTrait};
-use support::private_pg::PrivatePg;
 use uuid::Uuid;
 
 /// The contract: no request waits longer than this for the database.

@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-pub mod private_pg;
-
 use chat_store::{
     DatabaseConnection, SqlBlockRepository, SqlConversationRepository, SqlMessageRepository,
     SqlMuteRepository, SqlUserRepository, StoreConfig, connect, migrate,
