@@ -15,6 +15,7 @@ use std::{
 use tempfile::TempDir;
 
 /// One private cluster; stopped (immediate mode) when dropped.
+#[derive(Debug)]
 pub struct PrivatePg {
     dir: TempDir,
     bin: PathBuf,
