@@ -148,34 +148,59 @@ async fn send_once(s: &Store, conversation: ConversationId, sender: UserId) -> S
     }
 }
 
-/// `CLIENTS` clients sending one message at a time (20 ms apart) until `stop`.
+/// What each client has sent so far.
+type Log = Arc<Vec<std::sync::Mutex<Vec<Sent>>>>;
+
+/// `CLIENTS` clients sending one message at a time (20 ms apart) until `stop`, each
+/// recording into its own entry of the log.
 fn clients(
     s: &Arc<Store>,
     conversations: &[(ConversationId, UserId)],
     stop: &Arc<AtomicBool>,
-) -> Vec<tokio::task::JoinHandle<Vec<Sent>>> {
-    conversations
+) -> (Log, Vec<tokio::task::JoinHandle<()>>) {
+    let log: Log = Arc::new(
+        conversations
+            .iter()
+            .map(|_| std::sync::Mutex::new(Vec::new()))
+            .collect(),
+    );
+    let handles = conversations
         .iter()
-        .map(|&(conversation, sender)| {
-            let (s, stop) = (s.clone(), stop.clone());
+        .enumerate()
+        .map(|(n, &(conversation, sender))| {
+            let (s, stop, log) = (s.clone(), stop.clone(), log.clone());
             tokio::spawn(async move {
-                let mut sent = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    sent.push(send_once(&s, conversation, sender).await);
+                    let sent = send_once(&s, conversation, sender).await;
+                    log[n].lock().unwrap().push(sent);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                sent
             })
         })
-        .collect()
+        .collect();
+    (log, handles)
 }
 
-async fn collect(handles: Vec<tokio::task::JoinHandle<Vec<Sent>>>) -> Vec<Vec<Sent>> {
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
+fn snapshot(log: &Log) -> Vec<Vec<Sent>> {
+    log.iter().map(|c| c.lock().unwrap().clone()).collect()
+}
+
+/// Waits until every client has had a send acknowledged that started after `from` (at most
+/// until `from` + [`RECOVERY`]), then stops the clients; what they sent.
+async fn recover_and_stop(
+    log: &Log,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    stop: &AtomicBool,
+    from: Instant,
+) -> Vec<Vec<Sent>> {
+    while recovered_after(&snapshot(log), from) == Duration::MAX && from.elapsed() < RECOVERY {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    out
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.await.unwrap();
+    }
+    snapshot(log)
 }
 
 /// Every send answered within the limit; every acknowledged message is stored.
@@ -257,7 +282,7 @@ async fn postgres_killed_answers_unavailable_fast_and_recovers() {
         convs.push(conversation(&s).await);
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let handles = clients(&s, &convs, &stop);
+    let (log, handles) = clients(&s, &convs, &stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let killed = Instant::now();
@@ -273,9 +298,7 @@ async fn postgres_killed_answers_unavailable_fast_and_recovers() {
     .unwrap();
     let back = Instant::now();
     let ready_again = readiness_becomes(&s.db, true, RECOVERY).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::Relaxed);
-    let all = collect(handles).await;
+    let all = recover_and_stop(&log, handles, &stop, back).await;
 
     let outage = between(&all, killed + Duration::from_millis(100), restarting);
     let unavailable: Vec<Duration> = outage
@@ -313,7 +336,7 @@ async fn postgres_table_lock_answers_unavailable_fast_and_readiness_follows() {
     }
     readiness_becomes(&s.db, true, LIMIT).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let handles = clients(&s, &convs, &stop);
+    let (log, handles) = clients(&s, &convs, &stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Another connection, as an operator's migration or a `LOCK TABLE` would.
@@ -333,9 +356,7 @@ async fn postgres_table_lock_answers_unavailable_fast_and_readiness_follows() {
     let unlocking = Instant::now();
     txn.commit().await.unwrap();
     let ready_again = readiness_becomes(&s.db, true, RECOVERY).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::Relaxed);
-    let all = collect(handles).await;
+    let all = recover_and_stop(&log, handles, &stop, unlocking).await;
 
     let held = between(&all, locked + Duration::from_millis(50), unlocking);
     let unavailable: Vec<Duration> = held
@@ -376,7 +397,7 @@ async fn sqlite_write_lock_answers_unavailable_fast_and_readiness_follows() {
     }
     readiness_becomes(&s.db, true, LIMIT).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let handles = clients(&s, &convs, &stop);
+    let (log, handles) = clients(&s, &convs, &stop);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let locker = connect(&StoreConfig {
@@ -401,9 +422,7 @@ async fn sqlite_write_lock_answers_unavailable_fast_and_readiness_follows() {
         .unwrap();
     drop(held);
     let ready_again = readiness_becomes(&s.db, true, RECOVERY).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::Relaxed);
-    let all = collect(handles).await;
+    let all = recover_and_stop(&log, handles, &stop, unlocking).await;
 
     let during = between(&all, locked + Duration::from_millis(50), unlocking);
     eprintln!(

@@ -202,6 +202,17 @@ impl GroupCommit {
         self.sqlite_turns.lock().await
     }
 
+    /// Whether the last write failed because the database could not commit (SQLite: the
+    /// write lock was not granted within the busy timeout).
+    pub(super) fn failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+
+    /// Records whether the last SQLite write failed because the database could not commit.
+    pub(super) fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::Release);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
         self.queue
             .lock()
