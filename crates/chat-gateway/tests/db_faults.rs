@@ -124,13 +124,25 @@ impl Fault {
             self.name
         );
         let clients: BTreeSet<&str> = sends.iter().map(|a| a.client.as_str()).collect();
+        let firsts: Vec<(&str, Option<i64>)> = clients
+            .iter()
+            .map(|&client| {
+                let first = sends
+                    .iter()
+                    .filter(|a| {
+                        a.client == client && a.start >= self.back && a.status == "delivered"
+                    })
+                    .map(|a| a.end - self.back)
+                    .min();
+                (client, first)
+            })
+            .collect();
+        eprintln!(
+            "{}: first delivery per client after the return (ms): {firsts:?}",
+            self.name
+        );
         let mut recovered = 0;
-        for client in clients {
-            let first = sends
-                .iter()
-                .filter(|a| a.client == client && a.start >= self.back && a.status == "delivered")
-                .map(|a| a.end - self.back)
-                .min();
+        for (client, first) in firsts {
             let first = first.unwrap_or_else(|| panic!("{}: {client} never sent again", self.name));
             assert!(
                 first <= RECOVERY_MS,

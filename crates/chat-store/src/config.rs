@@ -97,8 +97,14 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 /// [`StoreError::Connect`] when the database cannot be reached.
 pub async fn connect(cfg: &StoreConfig) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(cfg.url.clone());
-    opts.max_connections(cfg.max_connections.max(1))
-        .min_connections(cfg.min_connections.min(cfg.max_connections))
+    // Never a minimum as large as the pool: when a connection is lost, sqlx's upkeep of the
+    // minimum takes a free slot and retries connecting with a backoff that grows up to a
+    // minute, holding the slot meanwhile. On a pool of one (the append writer) that slot is
+    // the pool: after a database restart every append waited for it and timed out, seconds
+    // after the database was back (measured: 4 s; tests/faults.rs, the gateway's db_faults).
+    let max = cfg.max_connections.max(1);
+    opts.max_connections(max)
+        .min_connections(cfg.min_connections.min(max - 1))
         .acquire_timeout(cfg.acquire_timeout)
         .connect_timeout(cfg.connect_timeout)
         // sqlx pings every connection it hands out by default: a second round trip for each

@@ -16,15 +16,16 @@ process.stdin.on("end", () => { running = false; });
 async function send(socket, client, c) {
   const m = message(c, "under faults");
   const start = Date.now();
-  let status, code;
+  let status, code, why;
   try {
     const r = await socket.timeout(15_000).emitWithAck("message:send", m);
     status = r?.status ?? "none";
     code = r?.error?.code;
+    why = r?.error?.message;
   } catch {
     status = "no-ack";
   }
-  out({ kind: "send", client, start, end: Date.now(), status, code, messageId: m.messageId });
+  out({ kind: "send", client, start, end: Date.now(), status, code, why, messageId: m.messageId });
   return status;
 }
 
