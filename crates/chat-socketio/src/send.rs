@@ -176,7 +176,7 @@ impl<A: Adapter> SendActor<A> {
 
     async fn accept(&mut self, job: SendJob<A>) {
         if self.failing && job.received.elapsed() >= FAILING_QUEUE_LIMIT {
-            let refused = Failure::unavailable("the database is not answering, retry");
+            let refused = Failure::unavailable("storage is unavailable; retry the request later");
             return self.answer(job, Err(refused));
         }
         let fields = match &job.payload {
