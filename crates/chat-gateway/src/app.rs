@@ -150,7 +150,7 @@ fn policies(settings: &Settings) -> Policies {
     }
 }
 
-/// `/health/ready`: the database, and Redis when configured.
+/// `/health/ready`: the database (can it commit?), and Redis when configured.
 struct DependencyReadiness {
     db: DatabaseConnection,
     redis: Option<Pool>,
@@ -159,9 +159,11 @@ struct DependencyReadiness {
 #[async_trait::async_trait]
 impl Readiness for DependencyReadiness {
     async fn check(&self) -> Vec<DependencyStatus> {
-        let database = match self.db.ping().await {
+        // Not a ping: whether an append could commit now (a lock on its tables, a read-only
+        // or unreachable server all say `503`), answered within 2 s.
+        let database = match chat_store::can_commit(&self.db).await {
             Ok(()) => DependencyStatus::up("database"),
-            Err(_) => DependencyStatus::down("database", "unreachable"),
+            Err(_) => DependencyStatus::down("database", "cannot commit"),
         };
         let mut statuses = vec![database];
         if let Some(pool) = &self.redis {

@@ -23,7 +23,7 @@ use socketioxide::{
 use tokio::sync::mpsc;
 
 use chat_protocol::{
-    ANSWER_DEADLINE, Failure, FailureContext,
+    ANSWER_DEADLINE, ErrorCode, Failure, FailureContext,
     events::{inbound::MESSAGE_SEND, outbound},
     inbound::{self, MessageSend, SendFields},
     past_deadline,
@@ -109,6 +109,14 @@ struct Pending<A: Adapter> {
     released: Option<Instant>,
 }
 
+/// After a send of this socket was answered `unavailable`, a queued send that has already
+/// waited this long behind it is answered `unavailable` at once instead of trying the
+/// database again (protocol 4.6: within 3 s of the request): each try under an outage costs
+/// up to the pool's acquire timeout, and sends pipelined on one socket would pay it one after
+/// another. A send that waited less still tries (it may be the one that finds the database
+/// back).
+const FAILING_QUEUE_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The per-socket task that commits queued sends in order.
 struct SendActor<A: Adapter> {
     socket: SocketRef<A>,
@@ -116,6 +124,8 @@ struct SendActor<A: Adapter> {
     user_id: UserId,
     device_id: DeviceId,
     streams: HashMap<ConversationId, ReorderBuffer<Pending<A>>>,
+    /// The last commit was answered `unavailable`.
+    failing: bool,
 }
 
 impl<A: Adapter> SendActor<A> {
@@ -126,6 +136,7 @@ impl<A: Adapter> SendActor<A> {
             user_id: user.user_id,
             device_id: user.device_id.clone(),
             streams: HashMap::new(),
+            failing: false,
         }
     }
 
@@ -170,6 +181,10 @@ impl<A: Adapter> SendActor<A> {
     }
 
     async fn accept(&mut self, job: SendJob<A>) {
+        if self.failing && job.received.elapsed() >= FAILING_QUEUE_LIMIT {
+            let refused = Failure::unavailable("storage is unavailable; retry the request later");
+            return self.answer(job, Err(refused));
+        }
         let fields = match &job.payload {
             Ok(v) => inbound::parse::<MessageSend>(v.clone())
                 .and_then(|p| p.validate(&self.state.content)),
@@ -291,6 +306,7 @@ impl<A: Adapter> SendActor<A> {
                 Err(past_deadline())
             }
         };
+        self.failing = matches!(&result, Err(f) if f.code == ErrorCode::Unavailable);
         if let Ok(delivered) = &result {
             // To this socket only, which this task holds: no room emit (with Redis rooms that
             // would be a round trip through Redis per message).

@@ -17,9 +17,9 @@ use chat_domain::{
 use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::{
-    error::{is_unique_violation, repo_err},
+    error::{is_sqlite_busy, is_unique_violation, repo_err},
     mapping, select,
-    sql::retry_busy,
+    sql::{BUSY_BUDGET, retry_busy_within},
 };
 
 mod attempt;
@@ -30,6 +30,13 @@ mod sqlite;
 use attempt::{Attempt, MessageValues};
 pub(crate) use group::GroupCommit;
 use group::Reply;
+
+/// How long a SQLite append waits for this node's turn to write, at most (with the 1 s busy
+/// timeout, the request stays within 3 s).
+const SQLITE_TURN_WAIT: std::time::Duration = std::time::Duration::from_millis(1_500);
+/// After a SQLite write failed busy, an append that waited this long for its turn answers
+/// `unavailable` without trying.
+const SQLITE_FAILING_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Appends `msg` only while the conversation's context version is `expected`, reporting the
 /// other active participants' unread counts. A unique violation is a duplicate or a conflict,
@@ -50,10 +57,25 @@ pub(crate) async fn append(
         match group.append(postgres::Row::new(&msg, &values)).await {
             Reply::Done(outcome) => outcome,
             Reply::Alone => postgres::attempt(db, &postgres::Row::new(&msg, &values)).await,
+            Reply::Refused(why) => return Err(RepoError::unavailable(why)),
         }
     } else {
-        let _turn = group.sqlite_turn().await;
-        retry_busy(|| sqlite::in_transaction(db, &msg, &values)).await
+        // Behind a write lock held elsewhere, the appends queued here answer `unavailable`
+        // instead of each waiting out the busy timeout in turn: the wait for a turn is
+        // bounded, and after a write that failed busy, one that already waited a while for its
+        // turn does not try.
+        let waiting = std::time::Instant::now();
+        let Ok(_turn) = tokio::time::timeout(SQLITE_TURN_WAIT, group.sqlite_turn()).await else {
+            return Err(RepoError::unavailable("no turn to write in time"));
+        };
+        if group.failing() && waiting.elapsed() >= SQLITE_FAILING_WAIT {
+            return Err(RepoError::unavailable("the database is locked"));
+        }
+        // What the turn took comes off the retries' budget.
+        let budget = BUSY_BUDGET.saturating_sub(waiting.elapsed());
+        let written = retry_busy_within(budget, || sqlite::in_transaction(db, &msg, &values)).await;
+        group.set_failing(written.as_ref().is_err_and(is_sqlite_busy));
+        written
     };
     match attempt {
         Ok(Attempt::Stored { seq, recipients }) => Ok(CheckedAppend::Done {

@@ -52,6 +52,7 @@ mod mapping;
 mod messages;
 mod migrate;
 mod mutes;
+mod ready;
 mod select;
 mod send_context;
 mod sql;
@@ -70,5 +71,6 @@ pub use crate::{
     messages::SqlMessageRepository,
     migrate::migrate,
     mutes::SqlMuteRepository,
+    ready::can_commit,
     users::SqlUserRepository,
 };

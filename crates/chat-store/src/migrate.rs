@@ -74,6 +74,10 @@ async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection, D
 /// Takes the lock on `own` (waiting for another process's run), migrates on `own`, and
 /// releases the lock.
 async fn migrate_locked(own: &DatabaseConnection) -> Result<(), DbErr> {
+    // The pool's lock and statement timeouts are for requests: a migration may wait for a
+    // lock and run as long as it needs.
+    own.execute_unprepared("SET lock_timeout = 0; SET statement_timeout = 0")
+        .await?;
     if !lock_call(own, "pg_try_advisory_lock").await? {
         tracing::info!("another process is migrating the database; waiting for it");
         own.execute_raw(lock_statement("pg_advisory_lock")).await?;

@@ -72,18 +72,33 @@ pub(crate) async fn finish<T>(
 
 /// How many times a write that SQLite refused as busy is tried again.
 const BUSY_RETRIES: u32 = 8;
+/// No retry starts this long after the first attempt did: with the 1 s busy timeout, a write
+/// is tried at most twice when each waits out the busy timeout, and answered within about
+/// 2.2 s (protocol 4.6: within 3 s). A busy answer that comes early (a snapshot that cannot be
+/// upgraded to write) is retried more often within the same budget.
+pub(crate) const BUSY_BUDGET: Duration = Duration::from_millis(1_200);
 
-/// Runs `op` again (after a short, growing pause) while SQLite reports the database busy beyond
-/// its busy timeout. Other errors, and PostgreSQL, pass through at once.
-pub(crate) async fn retry_busy<T, F, Fut>(mut op: F) -> Result<T, DbErr>
+/// Runs `op` again (after a short, growing pause) while SQLite reports the database busy
+/// before [`BUSY_BUDGET`] is spent. Other errors, and PostgreSQL, pass through at once.
+pub(crate) async fn retry_busy<T, F, Fut>(op: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, DbErr>>,
+{
+    retry_busy_within(BUSY_BUDGET, op).await
+}
+
+/// [`retry_busy`] with a budget of its own (what is left of the request's).
+pub(crate) async fn retry_busy_within<T, F, Fut>(budget: Duration, mut op: F) -> Result<T, DbErr>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, DbErr>>,
 {
     let mut attempt = 0;
+    let start = std::time::Instant::now();
     loop {
         match op().await {
-            Err(e) if attempt < BUSY_RETRIES && is_sqlite_busy(&e) => {
+            Err(e) if attempt < BUSY_RETRIES && start.elapsed() < budget && is_sqlite_busy(&e) => {
                 attempt += 1;
                 tracing::debug!(attempt, "sqlite busy, retrying the write");
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;

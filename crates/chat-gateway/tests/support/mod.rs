@@ -237,6 +237,12 @@ impl Server {
         Self::start_with(settings_with(&url, overrides), dir, None).await
     }
 
+    /// On the database at `url` (the test owns it), with `overrides`.
+    pub async fn on_database(url: &str, overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_with(settings_with(url, overrides), dir, None).await
+    }
+
     /// On a fresh PostgreSQL database when `CHAT_TEST_DATABASE_URL` is set, with `overrides`.
     pub async fn postgres_with(overrides: &[(&str, &str)]) -> Option<Self> {
         let base = std::env::var("CHAT_TEST_DATABASE_URL").ok()?;

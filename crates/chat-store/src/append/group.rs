@@ -15,10 +15,28 @@
 //! Every caller is answered only after its statement finished: stored (committed), or to be
 //! appended again on its own. On SQLite there is no batch: appends take turns, one at a time
 //! per node ([`GroupCommit::sqlite_turn`]).
+//!
+//! Under faults (protocol 4.6: `unavailable` within 3 s, issue 21) the writer fails fast:
+//! - a statement that fails with an outage (connection lost, pool timeout, `lock_timeout`,
+//!   `statement_timeout`) answers its whole batch `unavailable`, and so does everything queued
+//!   behind it, instead of appending each message again on its own (which paid a second
+//!   acquire timeout per message); only a per-row failure (a constraint, a deadlock) sends the
+//!   batch's messages one by one;
+//! - while the last statement failed that way, one statement at a time probes the database:
+//!   appends that arrive while it is in flight are refused at once, not queued behind it;
+//! - at most [`MAX_QUEUED`] messages wait; more are refused;
+//! - no caller waits longer than [`WAIT_LIMIT`] for its statement (a backstop: the server's
+//!   lock and statement timeouts and the pool's acquire timeout answer first). A message
+//!   still queued then is dropped from the queue; one already in a statement may still
+//!   commit after its caller was answered `unavailable`, which a resend (same message id)
+//!   recognises as a duplicate.
 
 use std::{
     collections::{HashSet, VecDeque},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -28,6 +46,8 @@ use tokio::{
     time::Instant,
 };
 use uuid::Uuid;
+
+use crate::error::is_outage;
 
 use super::{
     attempt::Attempt,
@@ -54,6 +74,11 @@ const RATE_MEMORY: f64 = 0.02;
 const GATHER: Duration = Duration::from_millis(1);
 /// Queued messages that end the gathering early.
 const GATHER_TARGET: usize = 16;
+/// At most this many messages wait for the writer; an append beyond it is refused
+/// `unavailable` (a backed-up writer: more waiting would only answer later, not better).
+const MAX_QUEUED: usize = 8 * MAX_BATCH;
+/// The longest a caller waits for its statement, queue included.
+const WAIT_LIMIT: Duration = Duration::from_millis(2_500);
 
 /// Whether the next statement gathers: appends arrive fast and few are queued yet.
 fn gathers(rate: f64, queued: usize) -> bool {
@@ -88,8 +113,12 @@ pub(super) enum Reply {
     /// The statement's outcome for this message.
     Done(Result<Attempt, DbErr>),
     /// Not stored by the batch (a resend, a stale version, a missing conversation, or the
-    /// batch failed): append it again on its own.
+    /// batch failed on a row): append it again on its own.
     Alone,
+    /// Not written: the database cannot commit now (the statement failed with an outage,
+    /// the writer is probing a failing database, the queue is full, or no answer came in
+    /// time). The caller answers `unavailable`.
+    Refused(&'static str),
 }
 
 struct Queued {
@@ -106,6 +135,8 @@ pub(crate) struct GroupCommit {
     pace: Mutex<Pace>,
     /// Signalled when the queue reaches [`GATHER_TARGET`].
     gathered: Notify,
+    /// The last statement failed with an outage (cleared by the next one that succeeds).
+    failing: AtomicBool,
     /// SQLite has one writer at a time, so its appends take turns here (in arrival order),
     /// and only the one whose turn it is holds a pooled connection. Otherwise a burst of sends
     /// each waits for the pool (or, holding a connection, for the database's write lock) and
@@ -127,15 +158,24 @@ impl GroupCommit {
             writers: Arc::new(Semaphore::new(WRITERS)),
             pace: Mutex::new(Pace::default()),
             gathered: Notify::new(),
+            failing: AtomicBool::new(false),
             sqlite_turns: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Queues `row` and waits for its statement.
+    /// Queues `row` and waits for its statement (at most [`WAIT_LIMIT`]); refused at once
+    /// when the queue is full, or when the database is failing and a statement already probes
+    /// it.
     pub(super) async fn append(self: &Arc<Self>, row: Row) -> Reply {
         let (reply, answer) = oneshot::channel();
         let queued = {
             let mut queue = self.lock();
+            if queue.len() >= MAX_QUEUED {
+                return Reply::Refused("too many appends wait for the database");
+            }
+            if self.failing.load(Ordering::Acquire) && self.writers.available_permits() == 0 {
+                return Reply::Refused("the database is failing");
+            }
             queue.push_back(Queued { row, reply });
             queue.len()
         };
@@ -145,15 +185,32 @@ impl GroupCommit {
         if let Ok(slot) = self.writers.clone().try_acquire_owned() {
             tokio::spawn(self.clone().write(slot));
         }
-        // A writer that went away without answering (it panicked) leaves the caller to
-        // append on its own.
-        answer.await.unwrap_or(Reply::Alone)
+        match tokio::time::timeout(WAIT_LIMIT, answer).await {
+            Ok(reply) => {
+                // A writer that went away without answering (it panicked) leaves the caller
+                // to append on its own.
+                reply.unwrap_or(Reply::Alone)
+            }
+            // Dropping `answer` takes the message out of the queue if it is still there.
+            Err(_) => Reply::Refused("no answer from the database in time"),
+        }
     }
 
     /// Waits for this node's turn to write an append to SQLite; the turn lasts as long as the
     /// guard.
     pub(super) async fn sqlite_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.sqlite_turns.lock().await
+    }
+
+    /// Whether the last write failed because the database could not commit (SQLite: the
+    /// write lock was not granted within the busy timeout).
+    pub(super) fn failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+
+    /// Records whether the last SQLite write failed because the database could not commit.
+    pub(super) fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::Release);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
@@ -170,6 +227,10 @@ impl GroupCommit {
         let mut later = VecDeque::new();
         while batch.len() < MAX_BATCH {
             let Some(q) = queue.pop_front() else { break };
+            if q.reply.is_closed() {
+                // Its caller stopped waiting (answered `unavailable`): not written.
+                continue;
+            }
             if conversations.insert(q.row.conversation) {
                 batch.push(q);
             } else {
@@ -225,19 +286,52 @@ impl GroupCommit {
         }
     }
 
+    /// Records how the last statement went; after an outage, answers everything still
+    /// queued `unavailable` (it would only wait behind a failing database).
+    fn settle(&self, error: Option<&DbErr>, size: usize) {
+        match error {
+            Some(error) if is_outage(error) => {
+                if !self.failing.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(%error, size, "appends fail: the database cannot commit");
+                }
+                let refused: Vec<Queued> = self.lock().drain(..).collect();
+                for q in refused {
+                    let _ = q.reply.send(Reply::Refused("the database is failing"));
+                }
+            }
+            _ => {
+                if self.failing.swap(false, Ordering::AcqRel) {
+                    tracing::info!("appends commit again");
+                }
+            }
+        }
+    }
+
     async fn statement(&self, mut batch: Vec<Queued>) {
         if batch.len() == 1
             && let Some(one) = batch.pop()
         {
             let outcome = postgres::attempt(&self.db, &one.row).await;
+            self.settle(outcome.as_ref().err(), 1);
             let _ = one.reply.send(Reply::Done(outcome));
             return;
         }
         let rows: Vec<&Row> = batch.iter().map(|q| &q.row).collect();
         let stored = match postgres::stored(&self.db, &rows, true).await {
-            Ok(stored) => stored,
+            Ok(stored) => {
+                self.settle(None, batch.len());
+                stored
+            }
+            Err(error) if is_outage(&error) => {
+                self.settle(Some(&error), batch.len());
+                for q in batch {
+                    let _ = q.reply.send(Reply::Refused("the database is failing"));
+                }
+                return;
+            }
             Err(error) => {
-                tracing::debug!(error = %error, size = batch.len(), "a group commit failed; its messages are appended one by one");
+                self.settle(Some(&error), batch.len());
+                tracing::debug!(error = %error, size = batch.len(), "a group commit failed on a row; its messages are appended one by one");
                 Vec::new()
             }
         };
