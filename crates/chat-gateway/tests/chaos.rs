@@ -41,11 +41,12 @@ mod support;
 
 use std::{path::Path, process::Stdio, time::Duration};
 
+use chat_testkit::private_pg::PrivatePg;
 use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use support::{
     SECRET,
     cluster::Cluster,
-    faults::{PrivatePostgres, PrivateRedis, signal},
+    faults::{PrivateRedis, signal},
     npm_ci_in,
 };
 use tokio::{
@@ -104,20 +105,18 @@ const LONG: Form = Form {
 
 /// The dependencies and nodes of one scenario.
 struct Rig {
-    pg: PrivatePostgres,
+    pg: PrivatePg,
     redis: PrivateRedis,
     cluster: Cluster,
 }
 
 impl Rig {
     async fn start() -> Self {
-        let pg = PrivatePostgres::start()
-            .await
-            .expect("the PostgreSQL 15 binaries are installed");
+        let pg = PrivatePg::start().expect("the PostgreSQL 15 binaries are installed");
         let redis = PrivateRedis::start()
             .await
             .expect("redis-server is installed");
-        let cluster = Cluster::start_at(2, &pg.url("postgres"), &redis.url(), OVERRIDES).await;
+        let cluster = Cluster::start_at(2, &pg.url(), &redis.url(), OVERRIDES).await;
         Self { pg, redis, cluster }
     }
 
@@ -152,9 +151,9 @@ async fn inflict(rig: &mut Rig, fault: &str, hold: Duration, stdin: &mut ChildSt
     match fault {
         "postgres-kill" => {
             say(stdin, "fault postgres-kill -").await;
-            rig.pg.kill().await;
+            rig.pg.kill();
             sleep(hold).await;
-            rig.pg.run().await;
+            rig.pg.restart();
             say(stdin, "heal postgres-kill").await;
         }
         "postgres-lock" => {
