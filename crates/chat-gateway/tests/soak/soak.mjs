@@ -688,9 +688,9 @@ async function soak(o) {
   run.sending = true;
   for (const d of devices) d.pump();
   const allAcked = await until(() => devices.every((d) => d.finished()), o.deadlineMs, 50);
+  const sendingMs = Date.now() - started;
   if (!(await until(() => run.ended, o.deadlineMs, 50))) console.log("soak: the chaos harness never said `end`");
   if (o.chaos) process.stdin.pause();
-  const sendingMs = Date.now() - started;
   if (!allAcked) console.log(`soak: deadline (${o.deadlineMs} ms) passed with ${total - run.stats.acked} messages unacked`);
 
   // quiescence: no more chaos, stalls over, everyone back, everything delivered
