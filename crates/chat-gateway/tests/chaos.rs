@@ -230,7 +230,12 @@ async fn scenario(fault: &str, seed: u64, form: Form) -> bool {
         .args(["--per-device", &per_device.to_string()])
         // One message in flight per device, then the pause: a steady rate, so that the load
         // lasts through the fault and the recovery after it.
-        .args(["--interval-ms", &form.interval_ms.to_string(), "--window", "1"])
+        .args([
+            "--interval-ms",
+            &form.interval_ms.to_string(),
+            "--window",
+            "1",
+        ])
         .args(if fault == "plain-clients" {
             ["--plain", "1", "--drops", "16"]
         } else {

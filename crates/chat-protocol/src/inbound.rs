@@ -10,7 +10,7 @@ use chat_domain::{
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use crate::{error::Failure, time};
+use crate::{HandshakeRefusal, error::Failure, time};
 
 /// Parses an event's JSON payload into `T`; anything that does not fit is `validation`.
 ///
@@ -370,6 +370,62 @@ pub struct HandshakeAuth {
     pub last_sequences: Option<BTreeMap<String, u64>>,
 }
 
+impl HandshakeAuth {
+    /// The handshake's `auth` object: none (or `null`) is an empty one; anything but an
+    /// object, or a field of the wrong type (a numeric `deviceId`, a negative `lastSequences`
+    /// value), is `validation`, never taken for a missing token. The field's name, never its
+    /// value, goes to the log (a connect error carries only the code).
+    ///
+    /// # Errors
+    /// [`HandshakeRefusal::Validation`].
+    pub fn from_json(raw: Option<Value>) -> Result<Self, HandshakeRefusal> {
+        fn field<T: DeserializeOwned>(
+            fields: &serde_json::Map<String, Value>,
+            name: &'static str,
+        ) -> Result<Option<T>, HandshakeRefusal> {
+            match fields.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => T::deserialize(v).map(Some).map_err(|_| {
+                    tracing::debug!(
+                        field = name,
+                        "handshake auth refused: a field of the wrong type"
+                    );
+                    HandshakeRefusal::Validation
+                }),
+            }
+        }
+        let fields = match raw {
+            None | Some(Value::Null) => return Ok(Self::default()),
+            Some(Value::Object(fields)) => fields,
+            Some(_) => {
+                tracing::debug!("handshake auth refused: not an object");
+                return Err(HandshakeRefusal::Validation);
+            }
+        };
+        Ok(Self {
+            token: field(&fields, "token")?,
+            device_id: field(&fields, "deviceId")?,
+            last_sequences: field(&fields, "lastSequences")?,
+        })
+    }
+
+    /// `lastSequences` as domain values (none given: empty).
+    ///
+    /// # Errors
+    /// [`HandshakeRefusal::Validation`] for a key that is not a conversation id.
+    pub fn sequences(&self) -> Result<BTreeMap<ConversationId, ServerSequence>, HandshakeRefusal> {
+        self.last_sequences
+            .iter()
+            .flatten()
+            .map(|(c, n)| {
+                ConversationId::parse(c)
+                    .map(|c| (c, ServerSequence::new(*n)))
+                    .map_err(|_| HandshakeRefusal::Validation)
+            })
+            .collect()
+    }
+}
+
 /// `POST /conversations/create/one-to-one` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -441,6 +497,44 @@ mod tests {
         let mute: MuteConversation =
             parse(json!({"conversationId": c, "mutedUntil": "tomorrow"})).unwrap();
         assert!(mute.validate().unwrap_err().message.contains("mutedUntil"));
+    }
+
+    #[test]
+    fn handshake_auth_of_the_wrong_shape_is_validation_and_none_is_empty() {
+        let c = "0b6d5c39-4f0e-4a55-8a5a-6f3d0c1a2b3c";
+        assert!(HandshakeAuth::from_json(None).unwrap().token.is_none());
+        assert!(
+            HandshakeAuth::from_json(Some(json!(null)))
+                .unwrap()
+                .token
+                .is_none()
+        );
+        let good = HandshakeAuth::from_json(Some(json!({
+            "token": "t", "deviceId": "d", "lastSequences": {c: 3}, "other": 1
+        })))
+        .unwrap();
+        assert_eq!(good.token.as_deref(), Some("t"));
+        assert_eq!(good.sequences().unwrap().len(), 1);
+        for bad in [
+            json!("token"),
+            json!([1]),
+            json!({"token": 5}),
+            json!({"deviceId": 42}),
+            json!({"lastSequences": {c: -1}}),
+            json!({"lastSequences": {c: "7"}}),
+            json!({"lastSequences": [1, 2]}),
+        ] {
+            assert_eq!(
+                HandshakeAuth::from_json(Some(bad.clone())).unwrap_err(),
+                HandshakeRefusal::Validation,
+                "{bad}"
+            );
+        }
+        let bad_key = HandshakeAuth::from_json(Some(json!({"lastSequences": {"x": 1}}))).unwrap();
+        assert_eq!(
+            bad_key.sequences().unwrap_err(),
+            HandshakeRefusal::Validation
+        );
     }
 
     #[test]

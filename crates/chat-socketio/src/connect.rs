@@ -6,12 +6,12 @@
 //! connect handler only after the ack). The connect handler then registers the session and
 //! sends `connected` or `reconnected`.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use serde_json::Value;
 
 use chat_domain::{
-    ConversationId, DeviceId, ServerSequence, SocketId,
+    DeviceId, SocketId,
     service::{ConnectRequest, Departure},
 };
 use chat_protocol::{
@@ -40,54 +40,6 @@ fn from_query(query: Option<&str>, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn last_sequences(
-    raw: Option<BTreeMap<String, u64>>,
-) -> Result<BTreeMap<ConversationId, ServerSequence>, HandshakeRefusal> {
-    raw.unwrap_or_default()
-        .into_iter()
-        .map(|(c, n)| {
-            ConversationId::parse(&c)
-                .map(|c| (c, ServerSequence::new(n)))
-                .map_err(|_| HandshakeRefusal::Validation)
-        })
-        .collect()
-}
-
-/// The handshake's `auth` object: none (or not JSON) is an empty one; one with a field of the
-/// wrong type (a numeric `deviceId`, a negative `lastSequences` value) is `validation`, never
-/// taken for a missing token. The field's name, never its value, goes to the log (a connect
-/// error carries only the code).
-fn handshake_auth<E>(raw: Result<Value, E>) -> Result<HandshakeAuth, HandshakeRefusal> {
-    let fields = match raw {
-        Ok(Value::Null) | Err(_) => return Ok(HandshakeAuth::default()),
-        Ok(Value::Object(fields)) => fields,
-        Ok(_) => {
-            tracing::debug!("handshake auth refused: not an object");
-            return Err(HandshakeRefusal::Validation);
-        }
-    };
-    fn field<T: serde::de::DeserializeOwned>(
-        fields: &serde_json::Map<String, Value>,
-        name: &'static str,
-    ) -> Result<Option<T>, HandshakeRefusal> {
-        match fields.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => T::deserialize(v).map(Some).map_err(|_| {
-                tracing::debug!(
-                    field = name,
-                    "handshake auth refused: a field of the wrong type"
-                );
-                HandshakeRefusal::Validation
-            }),
-        }
-    }
-    Ok(HandshakeAuth {
-        token: field(&fields, "token")?,
-        device_id: field(&fields, "deviceId")?,
-        last_sequences: field(&fields, "lastSequences")?,
-    })
-}
-
 /// The connect middleware: authenticates, joins the rooms of section 3, registers the handlers.
 pub(crate) async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
@@ -103,7 +55,8 @@ pub(crate) async fn authenticate<A: Adapter>(
         tracing::warn!("no turn for a handshake within 10 s: refused unavailable");
         return Err(HandshakeRefusal::Unavailable);
     };
-    let auth = handshake_auth(auth)?;
+    let auth = HandshakeAuth::from_json(auth.ok())?;
+    let last_sequences = auth.sequences()?;
     let query = s.req_parts().uri.query().map(str::to_owned);
     let token = auth
         .token
@@ -121,7 +74,6 @@ pub(crate) async fn authenticate<A: Adapter>(
         .transpose()
         .map_err(|_| HandshakeRefusal::Validation)?;
     let device_id = state.services.sessions.device_id(device);
-    let last_sequences = last_sequences(auth.last_sequences)?;
     let rooms = state
         .services
         .sessions
